@@ -1,0 +1,2 @@
+//! SyncML (placeholder)
+#![forbid(unsafe_code)]

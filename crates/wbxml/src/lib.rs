@@ -1,0 +1,2 @@
+//! WBXML codec (placeholder)
+#![forbid(unsafe_code)]
