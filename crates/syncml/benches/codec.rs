@@ -1,1 +1,53 @@
-fn main() {}
+//! Codec throughput on messages made by `../shared/bench/gen_syncml.py --commands N`
+//! (N = 625 and 20000). Figures and the command line are in docs/performance.md.
+
+use std::path::Path;
+use std::process::Command;
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use omadm_syncml::Message;
+
+fn generate(commands: usize) -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_syncml.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--commands", &commands.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    assert!(out.status.success(), "gen_syncml.py failed");
+    out.stdout
+}
+
+fn codec(c: &mut Criterion) {
+    for n in [625usize, 20_000] {
+        let xml = generate(n);
+        let msg = Message::from_xml(&xml).expect("generated XML decodes");
+        let wbxml = msg.to_wbxml();
+
+        let mut g = c.benchmark_group(format!("commands_{n}"));
+        if n > 1000 {
+            g.sample_size(20);
+        }
+        g.throughput(Throughput::Bytes(wbxml.len() as u64));
+        g.bench_function(BenchmarkId::new("wbxml_to_message", wbxml.len()), |b| {
+            b.iter(|| Message::from_wbxml(black_box(&wbxml)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("message_to_wbxml", wbxml.len()), |b| {
+            b.iter(|| black_box(&msg).to_wbxml())
+        });
+        g.bench_function(BenchmarkId::new("wbxml_len", wbxml.len()), |b| {
+            b.iter(|| black_box(&msg).wbxml_len_with(Default::default()))
+        });
+        g.throughput(Throughput::Bytes(xml.len() as u64));
+        g.bench_function(BenchmarkId::new("xml_to_message", xml.len()), |b| {
+            b.iter(|| Message::from_xml(black_box(&xml)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("message_to_xml", xml.len()), |b| {
+            b.iter(|| black_box(&msg).to_xml().unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

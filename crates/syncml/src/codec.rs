@@ -111,7 +111,8 @@ impl Message {
     /// Decodes an XML message under `limits`.
     pub fn from_xml_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
         let mut src = XmlSource::new(bytes, limits)?;
-        decode::decode(&mut src, limits)
+        // A DM command takes a few hundred bytes of XML.
+        decode::decode(&mut src, limits, bytes.len() / 512)
     }
 
     /// Decodes a WBXML message.
@@ -122,7 +123,8 @@ impl Message {
     /// Decodes a WBXML message under `limits`.
     pub fn from_wbxml_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
         let mut src = WbxmlSource::new(bytes, limits)?;
-        decode::decode(&mut src, limits)
+        // ... and about half as many of WBXML.
+        decode::decode(&mut src, limits, bytes.len() / 256)
     }
 
     /// Encodes in `enc` with default options (compact XML with declaration; WBXML 1.2).

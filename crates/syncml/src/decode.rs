@@ -4,6 +4,8 @@
 //! Correlator before Data); commands keep document order. Elements of SyncML that DM does not use
 //! (DIGEST.md §2.3: Lang, Archive, SftDel, NoResults, Filter, Anchor...) are skipped.
 
+use compact_str::CompactString;
+
 use crate::error::{DecodeError, ErrorKind};
 use crate::event::{ElementSource, Ev};
 use crate::limits::Limits;
@@ -15,17 +17,24 @@ pub(crate) struct Decoder<'s, S> {
     limits: Limits,
     commands: usize,
     items: usize,
+    expected: usize,
 }
 
 /// Decodes a whole message from `src`.
-pub(crate) fn decode<'a, S: ElementSource<'a>>(src: &mut S, limits: &Limits) -> Result<Message, DecodeError> {
+/// `expected_commands` pre-sizes the command list (a guess from the input size), so that a large
+/// message does not pay for repeated growth of a vector of commands.
+pub(crate) fn decode<'a, S: ElementSource<'a>>(
+    src: &mut S,
+    limits: &Limits,
+    expected_commands: usize,
+) -> Result<Message, DecodeError> {
     match src.next()? {
         Ev::Start(Tag::SyncML) => {}
         Ev::Start(t) => return Err(src.error(ErrorKind::NotSyncML { found: t.name().to_owned() })),
         Ev::Other(name) => return Err(src.error(ErrorKind::NotSyncML { found: name.into_owned() })),
         Ev::End | Ev::Eof => return Err(src.error(ErrorKind::Empty)),
     }
-    let mut d = Decoder { src, limits: *limits, commands: 0, items: 0 };
+    let mut d = Decoder { src, limits: *limits, commands: 0, items: 0, expected: expected_commands.min(limits.max_commands) };
     let mut msg = Message::default();
     loop {
         match d.src.next()? {
@@ -49,13 +58,13 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
         self.src.error(kind)
     }
 
-    fn text(&mut self, tag: Tag) -> Result<String, DecodeError> {
+    fn text(&mut self, tag: Tag) -> Result<CompactString, DecodeError> {
         let t = self.src.read_text(tag)?;
         let trimmed = t.trim();
         if trimmed.len() > self.limits.max_text_len {
             return Err(self.src.error(ErrorKind::LimitExceeded { limit: "max_text_len", max: self.limits.max_text_len }));
         }
-        Ok(trimmed.to_owned())
+        Ok(CompactString::new(trimmed))
     }
 
     fn flag(&mut self) -> Result<bool, DecodeError> {
@@ -75,8 +84,8 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::Source) => h.source = self.location(t)?,
                 Ev::Start(t @ Tag::RespURI) => h.resp_uri = Some(self.text(t)?),
                 Ev::Start(Tag::NoResp) => h.no_resp = self.flag()?,
-                Ev::Start(Tag::Cred) => h.cred = Some(self.cred()?),
-                Ev::Start(Tag::Meta) => h.meta = Some(self.meta()?),
+                Ev::Start(Tag::Cred) => h.cred = Some(Box::new(self.cred()?)),
+                Ev::Start(Tag::Meta) => h.meta = Some(Box::new(self.meta()?)),
                 Ev::End => return Ok(h),
                 ev => return Err(self.unexpected(ev, Tag::SyncHdr)),
             }
@@ -100,7 +109,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
         let mut c = Cred::default();
         loop {
             match self.src.next()? {
-                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
+                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(t @ Tag::Data) => c.data = self.text(t)?,
                 Ev::End => return Ok(c),
                 ev => return Err(self.unexpected(ev, Tag::Cred)),
@@ -164,7 +173,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     }
 
     fn body(&mut self) -> Result<SyncBody, DecodeError> {
-        let mut b = SyncBody::default();
+        let mut b = SyncBody { commands: Vec::with_capacity(self.expected), final_: false };
         loop {
             match self.src.next()? {
                 Ev::Start(Tag::Final) => b.final_ = self.flag()?,
@@ -210,8 +219,8 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => c.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => c.no_resp = self.flag()?,
-                Ev::Start(Tag::Cred) => c.cred = Some(self.cred()?),
-                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
+                Ev::Start(Tag::Cred) => c.cred = Some(Box::new(self.cred()?)),
+                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
                     c.items.push(i);
@@ -233,7 +242,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::Target) => i.target = Some(self.location(t)?),
                 Ev::Start(t @ Tag::Source) => i.source = Some(self.location(t)?),
-                Ev::Start(Tag::Meta) => i.meta = Some(self.meta()?),
+                Ev::Start(Tag::Meta) => i.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(Tag::Data) => i.data = Some(self.src.read_data()?),
                 Ev::Start(Tag::MoreData) => i.more_data = self.flag()?,
                 Ev::Start(Tag::SourceParent | Tag::TargetParent) => self.src.skip()?,
@@ -249,7 +258,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => a.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => a.no_resp = self.flag()?,
-                Ev::Start(Tag::Cred) => a.cred = Some(self.cred()?),
+                Ev::Start(Tag::Cred) => a.cred = Some(Box::new(self.cred()?)),
                 Ev::Start(t @ Tag::Data) => a.data = Some(self.text(t)?),
                 Ev::Start(t @ Tag::Correlator) => a.correlator = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
@@ -268,8 +277,8 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => e.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => e.no_resp = self.flag()?,
-                Ev::Start(Tag::Cred) => e.cred = Some(self.cred()?),
-                Ev::Start(Tag::Meta) => e.meta = Some(self.meta()?),
+                Ev::Start(Tag::Cred) => e.cred = Some(Box::new(self.cred()?)),
+                Ev::Start(Tag::Meta) => e.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(t @ Tag::Correlator) => e.correlator = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
@@ -287,7 +296,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => c.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => c.no_resp = self.flag()?,
-                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
+                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(t) if is_command(t) => {
                     let cmd = self.command(t)?;
                     c.commands.push(cmd);
@@ -314,8 +323,8 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                     let v = self.text(t)?;
                     s.source_refs.push(v);
                 }
-                Ev::Start(Tag::Cred) => s.cred = Some(self.cred()?),
-                Ev::Start(Tag::Chal) => s.chal = Some(self.chal()?),
+                Ev::Start(Tag::Cred) => s.cred = Some(Box::new(self.cred()?)),
+                Ev::Start(Tag::Chal) => s.chal = Some(Box::new(self.chal()?)),
                 Ev::Start(t @ Tag::Data) => s.data = self.text(t)?,
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
@@ -334,7 +343,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::CmdID) => r.cmd_id = self.text(t)?,
                 Ev::Start(t @ Tag::MsgRef) => r.msg_ref = Some(self.text(t)?),
                 Ev::Start(t @ Tag::CmdRef) => r.cmd_ref = self.text(t)?,
-                Ev::Start(Tag::Meta) => r.meta = Some(self.meta()?),
+                Ev::Start(Tag::Meta) => r.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(t @ Tag::TargetRef) => r.target_ref = Some(self.text(t)?),
                 Ev::Start(t @ Tag::SourceRef) => r.source_ref = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
@@ -348,7 +357,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     }
 
     fn unsupported(&mut self, tag: Tag) -> Result<Unsupported, DecodeError> {
-        let mut u = Unsupported { tag, cmd_id: String::new() };
+        let mut u = Unsupported { tag, cmd_id: CompactString::default() };
         loop {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => u.cmd_id = self.text(t)?,

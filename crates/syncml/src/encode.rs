@@ -1,6 +1,8 @@
 //! The mapping from the model to element events, shared by the XML and WBXML writers.
 //! Elements are written in DTD order (DIGEST.md §2.2).
 
+use compact_str::CompactString;
+
 use crate::error::EncodeError;
 use crate::event::ElementSink;
 use crate::model::*;
@@ -28,7 +30,7 @@ pub(crate) fn body<S: ElementSink>(b: &SyncBody, s: &mut S) -> R {
     s.end(Tag::SyncBody)
 }
 
-fn opt_text<S: ElementSink>(s: &mut S, tag: Tag, v: &Option<String>) -> R {
+fn opt_text<S: ElementSink>(s: &mut S, tag: Tag, v: &Option<CompactString>) -> R {
     match v {
         Some(v) => s.text(tag, v),
         None => Ok(()),

@@ -25,6 +25,7 @@ mod tag;
 mod wbxml;
 mod xml;
 
+pub use compact_str::CompactString;
 pub use codec::{Encoding, WbxmlOptions};
 pub use codes::{AlertCode, StatusCode};
 pub use error::{DecodeError, EncodeError, ErrorKind, Position};

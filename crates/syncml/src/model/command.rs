@@ -1,5 +1,6 @@
 //! The DM commands of `SyncBody`, `Atomic` and `Sequence`.
 
+use compact_str::CompactString;
 use super::{
     hdr::{Chal, Cred},
     item::Item,
@@ -42,13 +43,13 @@ pub enum Command {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ItemCommand {
     /// `CmdID`: an opaque string (samples/windows/04 sends `VERIFYHEALTHV2`).
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `NoResp`.
     pub no_resp: bool,
     /// `Cred` (not used in DM, carried if present).
-    pub cred: Option<Cred>,
+    pub cred: Option<Box<Cred>>,
     /// `Meta` applying to every Item.
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     /// The items.
     pub items: Vec<Item>,
 }
@@ -57,15 +58,15 @@ pub struct ItemCommand {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Exec {
     /// `CmdID`.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `NoResp`.
     pub no_resp: bool,
     /// `Cred`.
-    pub cred: Option<Cred>,
+    pub cred: Option<Box<Cred>>,
     /// `Meta`.
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     /// `Correlator`: echoed in the Generic Alert of an asynchronous result.
-    pub correlator: Option<String>,
+    pub correlator: Option<CompactString>,
     /// The item(s); the DTD has one.
     pub items: Vec<Item>,
 }
@@ -74,15 +75,15 @@ pub struct Exec {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alert {
     /// `CmdID`.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `NoResp`.
     pub no_resp: bool,
     /// `Cred`.
-    pub cred: Option<Cred>,
+    pub cred: Option<Box<Cred>>,
     /// `Data`: the alert code as sent.
-    pub data: Option<String>,
+    pub data: Option<CompactString>,
     /// `Correlator`.
-    pub correlator: Option<String>,
+    pub correlator: Option<CompactString>,
     /// The items.
     pub items: Vec<Item>,
 }
@@ -109,8 +110,8 @@ impl Alert {
     }
 
     /// An alert with the given code and no items.
-    pub fn new(cmd_id: impl Into<String>, code: AlertCode) -> Alert {
-        Alert { cmd_id: cmd_id.into(), data: Some(code.to_string()), ..Alert::default() }
+    pub fn new(cmd_id: impl Into<CompactString>, code: AlertCode) -> Alert {
+        Alert { cmd_id: cmd_id.into(), data: Some(compact_str::format_compact!("{}", code.0)), ..Alert::default() }
     }
 }
 
@@ -118,11 +119,11 @@ impl Alert {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Container {
     /// `CmdID`.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `NoResp`.
     pub no_resp: bool,
     /// `Meta`.
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     /// The nested commands, in order.
     pub commands: Vec<Command>,
 }
@@ -131,23 +132,23 @@ pub struct Container {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
     /// `CmdID`.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `MsgRef`: the MsgID of the message holding the command answered.
-    pub msg_ref: String,
+    pub msg_ref: CompactString,
     /// `CmdRef`: the CmdID answered (`0` for the SyncHdr).
-    pub cmd_ref: String,
+    pub cmd_ref: CompactString,
     /// `Cmd`: the name of the command answered (`SyncHdr` for the header).
-    pub cmd: String,
+    pub cmd: CompactString,
     /// `TargetRef`s.
-    pub target_refs: Vec<String>,
+    pub target_refs: Vec<CompactString>,
     /// `SourceRef`s.
-    pub source_refs: Vec<String>,
+    pub source_refs: Vec<CompactString>,
     /// `Cred`.
-    pub cred: Option<Cred>,
+    pub cred: Option<Box<Cred>>,
     /// `Chal`: an authentication challenge (with 401/407, or a NextNonce with 200/212).
-    pub chal: Option<Chal>,
+    pub chal: Option<Box<Chal>>,
     /// `Data`: the status code as sent.
-    pub data: String,
+    pub data: CompactString,
     /// Items (e.g. the user's answer to a 1102/1103 alert).
     pub items: Vec<Item>,
 }
@@ -163,17 +164,17 @@ impl Status {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Results {
     /// `CmdID`.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
     /// `MsgRef`.
-    pub msg_ref: Option<String>,
+    pub msg_ref: Option<CompactString>,
     /// `CmdRef`: the Get answered.
-    pub cmd_ref: String,
+    pub cmd_ref: CompactString,
     /// `Meta`.
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     /// `TargetRef`.
-    pub target_ref: Option<String>,
+    pub target_ref: Option<CompactString>,
     /// `SourceRef`.
-    pub source_ref: Option<String>,
+    pub source_ref: Option<CompactString>,
     /// The items.
     pub items: Vec<Item>,
 }
@@ -184,7 +185,7 @@ pub struct Unsupported {
     /// The element (`Sync`, `Map`, `Put`, `Search`, `Move`).
     pub tag: Tag,
     /// Its `CmdID`, when it had one.
-    pub cmd_id: String,
+    pub cmd_id: CompactString,
 }
 
 impl Command {

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 /// The content of a `Data` element, in the form it arrived in.
 ///
 /// Equality compares the carried bytes, not the form: `Text("a<b")` decoded from `a&lt;b`,
@@ -10,12 +12,12 @@ use std::borrow::Cow;
 #[derive(Clone, Debug)]
 pub enum Data {
     /// Character data (entities already resolved).
-    Text(String),
+    Text(CompactString),
     /// Character data that arrived in one or more CDATA sections (and is written back as CDATA).
-    Cdata(String),
+    Cdata(CompactString),
     /// Raw nested markup, verbatim between `<Data>` and `</Data>` (Windows sends whole XML
     /// documents this way instead of escaping them).
-    Xml(String),
+    Xml(CompactString),
     /// WBXML OPAQUE bytes: binary values, nested WBXML documents (TNDS), or text a peer chose to
     /// send opaque. Stays bytes until asked.
     Opaque(Vec<u8>),
@@ -85,13 +87,13 @@ impl Eq for Data {}
 
 impl From<&str> for Data {
     fn from(s: &str) -> Data {
-        Data::Text(s.to_owned())
+        Data::Text(s.into())
     }
 }
 
 impl From<String> for Data {
     fn from(s: String) -> Data {
-        Data::Text(s)
+        Data::Text(s.into())
     }
 }
 

@@ -1,5 +1,6 @@
 //! `Item := Target?, Source?, Meta?, Data?, MoreData?`.
 
+use compact_str::CompactString;
 use super::{data::Data, hdr::Location, meta::Meta};
 
 /// One `Item` of a command.
@@ -10,7 +11,7 @@ pub struct Item {
     /// `Source`.
     pub source: Option<Location>,
     /// `Meta`.
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     /// `Data`, kept as it was sent.
     pub data: Option<Data>,
     /// `MoreData`: DM Protocol 1.3 §8 — a chunk other than the last of a large object.
@@ -19,11 +20,11 @@ pub struct Item {
 
 impl Item {
     /// An item addressed to `uri`.
-    pub fn target(uri: impl Into<String>) -> Item {
+    pub fn target(uri: impl Into<CompactString>) -> Item {
         Item { target: Some(Location::new(uri)), ..Item::default() }
     }
     /// An item whose source is `uri`.
-    pub fn source(uri: impl Into<String>) -> Item {
+    pub fn source(uri: impl Into<CompactString>) -> Item {
         Item { source: Some(Location::new(uri)), ..Item::default() }
     }
 }

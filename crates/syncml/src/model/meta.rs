@@ -1,26 +1,27 @@
 //! `Meta`: the MetInf elements DM uses (MetInf 1.2, DIGEST.md §2.6).
 
+use compact_str::CompactString;
 /// `Meta` holding MetInf elements. Values are the text sent (trimmed); typed accessors parse them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
     /// `Format`: `b64`, `bin`, `bool`, `chr`, `int`, `node`, `null`, `xml`, `date`, `time`, `float`.
-    pub format: Option<String>,
+    pub format: Option<CompactString>,
     /// `Type`: MIME type, auth scheme, MO identifier or Generic Alert type.
-    pub type_: Option<String>,
+    pub type_: Option<CompactString>,
     /// `Mark`: Generic Alert severity.
-    pub mark: Option<String>,
+    pub mark: Option<CompactString>,
     /// `Size`: byte size of the whole object (first chunk of a large object) or of Data.
-    pub size: Option<String>,
+    pub size: Option<CompactString>,
     /// `Version`.
-    pub version: Option<String>,
+    pub version: Option<CompactString>,
     /// `NextNonce`: b64 nonce for the next credential.
-    pub next_nonce: Option<String>,
+    pub next_nonce: Option<CompactString>,
     /// `MaxMsgSize`: largest message the sender accepts.
-    pub max_msg_size: Option<String>,
+    pub max_msg_size: Option<CompactString>,
     /// `MaxObjSize`: largest object the sender accepts.
-    pub max_obj_size: Option<String>,
+    pub max_obj_size: Option<CompactString>,
     /// `EMI`: vendor extensions, in order.
-    pub emi: Vec<String>,
+    pub emi: Vec<CompactString>,
     /// `Mem`.
     pub mem: Option<Mem>,
 }
@@ -31,12 +32,12 @@ pub struct Mem {
     /// `SharedMem` present.
     pub shared_mem: bool,
     /// `FreeMem`.
-    pub free_mem: Option<String>,
+    pub free_mem: Option<CompactString>,
     /// `FreeID`.
-    pub free_id: Option<String>,
+    pub free_id: Option<CompactString>,
 }
 
-fn num(v: &Option<String>) -> Option<u64> {
+fn num(v: &Option<CompactString>) -> Option<u64> {
     v.as_deref().and_then(|s| s.trim().parse().ok())
 }
 
@@ -56,8 +57,8 @@ impl Meta {
     /// A Meta with Format and Type set.
     pub fn format_type(format: &str, type_: &str) -> Meta {
         Meta {
-            format: Some(format.to_owned()),
-            type_: Some(type_.to_owned()),
+            format: Some(format.into()),
+            type_: Some(type_.into()),
             ..Meta::default()
         }
     }

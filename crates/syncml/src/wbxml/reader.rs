@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use omadm_wbxml::{tables, Event, Reader};
 
+use compact_str::CompactString;
+
 use crate::error::{DecodeError, ErrorKind, Position};
 use crate::event::{ElementSource, Ev};
 use crate::limits::Limits;
@@ -109,7 +111,7 @@ impl<'a> WbxmlSource<'a> {
             ev = self.read_in("Data")?;
         }
         let s = String::from_utf8(before).map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
-        Ok(Data::Xml(s))
+        Ok(Data::Xml(s.into()))
     }
 }
 
@@ -176,8 +178,50 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
     }
 
     fn read_data(&mut self) -> Result<Data, DecodeError> {
-        // Fast paths: one text or one opaque piece.
         let first = self.read_in("Data")?;
+        // Fast path: one text piece, as nearly every Data is.
+        if let Event::Text(s) = first {
+            let second = self.read_in("Data")?;
+            if let Event::End = second {
+                self.check_data_len(s.len())?;
+                return Ok(Data::Text(CompactString::new(s)));
+            }
+            return self.read_data_slow(first, second);
+        }
+        let second = match first {
+            Event::End => return Ok(Data::Text(CompactString::default())),
+            _ => self.read_in("Data")?,
+        };
+        self.read_data_slow(first, second)
+    }
+    fn skip(&mut self) -> Result<(), DecodeError> {
+        let mut nested = 0usize;
+        loop {
+            match self.read_in("element")? {
+                Event::Start { .. } | Event::LiteralStart { .. } => nested += 1,
+                Event::End if nested == 0 => return Ok(()),
+                Event::End => nested -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        match self.read()? {
+            None => Ok(()),
+            Some(_) => Err(self.error(ErrorKind::TrailingContent)),
+        }
+    }
+
+    fn error(&self, kind: ErrorKind) -> DecodeError {
+        DecodeError { position: Position::Byte(self.reader.offset()), kind }
+    }
+}
+
+impl<'a> WbxmlSource<'a> {
+    /// `Data` made of several pieces, opaque bytes, or an element tree.
+    fn read_data_slow(&mut self, first: Event<'a>, second: Event<'a>) -> Result<Data, DecodeError> {
+        let mut pending = Some(second);
         let mut bytes: Vec<u8> = Vec::new();
         let mut opaque = false;
         let mut ev = first;
@@ -200,37 +244,17 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
                 }
             }
             self.check_data_len(bytes.len())?;
-            ev = self.read_in("Data")?;
+            ev = match pending.take() {
+                Some(e) => e,
+                None => self.read_in("Data")?,
+            };
         }
         if opaque {
             return Ok(Data::Opaque(bytes));
         }
         match String::from_utf8(bytes) {
-            Ok(s) => Ok(Data::Text(s)),
+            Ok(s) => Ok(Data::Text(s.into())),
             Err(_) => Err(self.error(ErrorKind::InvalidUtf8 { parent: "Data" })),
         }
-    }
-
-    fn skip(&mut self) -> Result<(), DecodeError> {
-        let mut nested = 0usize;
-        loop {
-            match self.read_in("element")? {
-                Event::Start { .. } | Event::LiteralStart { .. } => nested += 1,
-                Event::End if nested == 0 => return Ok(()),
-                Event::End => nested -= 1,
-                _ => {}
-            }
-        }
-    }
-
-    fn finish(&mut self) -> Result<(), DecodeError> {
-        match self.read()? {
-            None => Ok(()),
-            Some(_) => Err(self.error(ErrorKind::TrailingContent)),
-        }
-    }
-
-    fn error(&self, kind: ErrorKind) -> DecodeError {
-        DecodeError { position: Position::Byte(self.reader.offset()), kind }
     }
 }

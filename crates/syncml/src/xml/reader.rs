@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use quick_xml::events::{BytesCData, BytesStart, Event};
 use quick_xml::Reader;
 
+use compact_str::CompactString;
+
 use crate::error::{DecodeError, ErrorKind, Position};
 use crate::event::{ElementSource, Ev};
 use crate::limits::Limits;
@@ -242,9 +244,9 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
             let raw = self.input.get(start..close).unwrap_or_default();
             self.check_data_len(raw.len())?;
             let s = std::str::from_utf8(raw).map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
-            return Ok(Data::Xml(s.to_owned()));
+            return Ok(Data::Xml(s.into()));
         }
-        let text = acc.map(Cow::into_owned).unwrap_or_default();
+        let text = acc.map(CompactString::from).unwrap_or_default();
         Ok(if cdata { Data::Cdata(text) } else { Data::Text(text) })
     }
 
