@@ -24,11 +24,22 @@ impl Encoding {
     /// whitespace); WBXML with a version byte 0x00-0x03.
     pub fn detect(bytes: &[u8]) -> Result<Encoding, DecodeError> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => Err(DecodeError { position: Position::Byte(0), kind: ErrorKind::Empty }),
-            Some(b'<') => Ok(Encoding::Xml),
-            Some(_) if matches!(bytes[0], 0x00..=0x03) => Ok(Encoding::Wbxml),
-            Some(_) => Err(DecodeError { position: Position::Byte(0), kind: ErrorKind::UnknownEncoding { first: bytes[0] } }),
+        if let Some(&(0x00..=0x03)) = bytes.first() {
+            return Ok(Encoding::Wbxml);
+        }
+        match body.iter().position(|b| !b.is_ascii_whitespace()) {
+            None => Err(DecodeError {
+                position: Position::Byte(0),
+                kind: ErrorKind::Empty,
+            }),
+            Some(i) if body[i] == b'<' => Ok(Encoding::Xml),
+            Some(i) => {
+                let at = i + (bytes.len() - body.len());
+                Err(DecodeError {
+                    position: Position::Byte(at),
+                    kind: ErrorKind::UnknownEncoding { first: body[i] },
+                })
+            }
         }
     }
 
@@ -43,10 +54,17 @@ impl Encoding {
     /// The encoding named by an HTTP Content-Type: the DM types, and the plain
     /// `application/vnd.syncml+xml`/`+wbxml` older clients send (samples/libdmclient).
     pub fn from_content_type(ct: &str) -> Option<Encoding> {
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match mime.as_str() {
             "application/vnd.syncml.dm+xml" | "application/vnd.syncml+xml" => Some(Encoding::Xml),
-            "application/vnd.syncml.dm+wbxml" | "application/vnd.syncml+wbxml" => Some(Encoding::Wbxml),
+            "application/vnd.syncml.dm+wbxml" | "application/vnd.syncml+wbxml" => {
+                Some(Encoding::Wbxml)
+            }
             _ => None,
         }
     }
@@ -61,7 +79,9 @@ pub struct WbxmlOptions {
 
 impl Default for WbxmlOptions {
     fn default() -> Self {
-        WbxmlOptions { version: Version::V1_2 }
+        WbxmlOptions {
+            version: Version::V1_2,
+        }
     }
 }
 
@@ -84,7 +104,12 @@ fn public_id(ver_dtd: &str) -> u32 {
 }
 
 fn wbxml_writer<O: Output>(out: O, ver_dtd: &str, opts: WbxmlOptions) -> Writer<O> {
-    Writer::new(out, opts.version, PublicId::Numeric(public_id(ver_dtd)), 106)
+    Writer::new(
+        out,
+        opts.version,
+        PublicId::Numeric(public_id(ver_dtd)),
+        106,
+    )
 }
 
 impl Message {
@@ -137,7 +162,10 @@ impl Message {
 
     /// Compact XML with the XML declaration.
     pub fn to_xml(&self) -> Result<Vec<u8>, EncodeError> {
-        self.to_xml_with(XmlOptions { pretty: false, declaration: true })
+        self.to_xml_with(XmlOptions {
+            pretty: false,
+            declaration: true,
+        })
     }
 
     /// XML written as `opts` says.
@@ -156,7 +184,11 @@ impl Message {
     /// WBXML written as `opts` says.
     pub fn to_wbxml_with(&self, opts: WbxmlOptions) -> Vec<u8> {
         let cap = self.wbxml_len_with(opts);
-        let mut sink = WbxmlSink::new(wbxml_writer(Vec::with_capacity(cap), &self.hdr.ver_dtd, opts));
+        let mut sink = WbxmlSink::new(wbxml_writer(
+            Vec::with_capacity(cap),
+            &self.hdr.ver_dtd,
+            opts,
+        ));
         // The WBXML sink cannot fail: every string has a form (STR_I or OPAQUE).
         let _ = encode::message(self, &mut sink);
         sink.finish()
@@ -165,7 +197,10 @@ impl Message {
     /// Exact size of [`Message::encode`]'s output, computed without writing it.
     pub fn encoded_len(&self, enc: Encoding) -> Result<usize, EncodeError> {
         match enc {
-            Encoding::Xml => self.xml_len_with(XmlOptions { pretty: false, declaration: true }),
+            Encoding::Xml => self.xml_len_with(XmlOptions {
+                pretty: false,
+                declaration: true,
+            }),
             Encoding::Wbxml => Ok(self.wbxml_len_with(WbxmlOptions::default())),
         }
     }

@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn meanings_and_parsing() {
-        assert_eq!(StatusCode::parse(" 212 "), Some(StatusCode::AUTHENTICATION_ACCEPTED));
+        assert_eq!(
+            StatusCode::parse(" 212 "),
+            Some(StatusCode::AUTHENTICATION_ACCEPTED)
+        );
         assert_eq!(StatusCode(424).meaning(), Some("Size mismatch"));
         assert_eq!(StatusCode(515).meaning(), None);
         assert_eq!(AlertCode::parse("1226"), Some(AlertCode::GENERIC));

@@ -30,11 +30,25 @@ pub(crate) fn decode<'a, S: ElementSource<'a>>(
 ) -> Result<Message, DecodeError> {
     match src.next()? {
         Ev::Start(Tag::SyncML) => {}
-        Ev::Start(t) => return Err(src.error(ErrorKind::NotSyncML { found: t.name().to_owned() })),
-        Ev::Other(name) => return Err(src.error(ErrorKind::NotSyncML { found: name.into_owned() })),
+        Ev::Start(t) => {
+            return Err(src.error(ErrorKind::NotSyncML {
+                found: t.name().to_owned(),
+            }))
+        }
+        Ev::Other(name) => {
+            return Err(src.error(ErrorKind::NotSyncML {
+                found: name.into_owned(),
+            }))
+        }
         Ev::End | Ev::Eof => return Err(src.error(ErrorKind::Empty)),
     }
-    let mut d = Decoder { src, limits: *limits, commands: 0, items: 0, expected: expected_commands.min(limits.max_commands) };
+    let mut d = Decoder {
+        src,
+        limits: *limits,
+        commands: 0,
+        items: 0,
+        expected: expected_commands.min(limits.max_commands),
+    };
     let mut msg = Message::default();
     loop {
         match d.src.next()? {
@@ -51,9 +65,17 @@ pub(crate) fn decode<'a, S: ElementSource<'a>>(
 impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     fn unexpected(&self, ev: Ev<'_>, parent: Tag) -> DecodeError {
         let kind = match ev {
-            Ev::Start(t) => ErrorKind::UnexpectedElement { found: t.name().to_owned(), parent: parent.name() },
-            Ev::Other(n) => ErrorKind::UnknownElement { found: n.into_owned(), parent: parent.name() },
-            Ev::End | Ev::Eof => ErrorKind::UnexpectedEof { open: parent.name() },
+            Ev::Start(t) => ErrorKind::UnexpectedElement {
+                found: t.name().to_owned(),
+                parent: parent.name(),
+            },
+            Ev::Other(n) => ErrorKind::UnknownElement {
+                found: n.into_owned(),
+                parent: parent.name(),
+            },
+            Ev::End | Ev::Eof => ErrorKind::UnexpectedEof {
+                open: parent.name(),
+            },
         };
         self.src.error(kind)
     }
@@ -62,7 +84,10 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
         let t = self.src.read_text(tag)?;
         let trimmed = t.trim();
         if trimmed.len() > self.limits.max_text_len {
-            return Err(self.src.error(ErrorKind::LimitExceeded { limit: "max_text_len", max: self.limits.max_text_len }));
+            return Err(self.src.error(ErrorKind::LimitExceeded {
+                limit: "max_text_len",
+                max: self.limits.max_text_len,
+            }));
         }
         Ok(CompactString::new(trimmed))
     }
@@ -173,7 +198,10 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     }
 
     fn body(&mut self) -> Result<SyncBody, DecodeError> {
-        let mut b = SyncBody { commands: Vec::with_capacity(self.expected), final_: false };
+        let mut b = SyncBody {
+            commands: Vec::with_capacity(self.expected),
+            final_: false,
+        };
         loop {
             match self.src.next()? {
                 Ev::Start(Tag::Final) => b.final_ = self.flag()?,
@@ -190,7 +218,10 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     fn count_command(&mut self) -> Result<(), DecodeError> {
         self.commands += 1;
         if self.commands > self.limits.max_commands {
-            return Err(self.src.error(ErrorKind::LimitExceeded { limit: "max_commands", max: self.limits.max_commands }));
+            return Err(self.src.error(ErrorKind::LimitExceeded {
+                limit: "max_commands",
+                max: self.limits.max_commands,
+            }));
         }
         Ok(())
     }
@@ -225,7 +256,9 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                     let i = self.item()?;
                     c.items.push(i);
                 }
-                Ev::Start(Tag::Lang | Tag::Archive | Tag::SftDel | Tag::NoResults) => self.src.skip()?,
+                Ev::Start(Tag::Lang | Tag::Archive | Tag::SftDel | Tag::NoResults) => {
+                    self.src.skip()?
+                }
                 Ev::End => return Ok(c),
                 ev => return Err(self.unexpected(ev, parent)),
             }
@@ -235,7 +268,10 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     fn item(&mut self) -> Result<Item, DecodeError> {
         self.items += 1;
         if self.items > self.limits.max_items {
-            return Err(self.src.error(ErrorKind::LimitExceeded { limit: "max_items", max: self.limits.max_items }));
+            return Err(self.src.error(ErrorKind::LimitExceeded {
+                limit: "max_items",
+                max: self.limits.max_items,
+            }));
         }
         let mut i = Item::default();
         loop {
@@ -357,7 +393,10 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
     }
 
     fn unsupported(&mut self, tag: Tag) -> Result<Unsupported, DecodeError> {
-        let mut u = Unsupported { tag, cmd_id: CompactString::default() };
+        let mut u = Unsupported {
+            tag,
+            cmd_id: CompactString::default(),
+        };
         loop {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => u.cmd_id = self.text(t)?,

@@ -131,7 +131,11 @@ pub(crate) fn command<S: ElementSink>(c: &Command, s: &mut S) -> R {
     let tag = c.tag();
     s.start(tag)?;
     match c {
-        Command::Add(c) | Command::Copy(c) | Command::Delete(c) | Command::Get(c) | Command::Replace(c) => {
+        Command::Add(c)
+        | Command::Copy(c)
+        | Command::Delete(c)
+        | Command::Get(c)
+        | Command::Replace(c) => {
             s.text(Tag::CmdID, &c.cmd_id)?;
             flag(s, Tag::NoResp, c.no_resp)?;
             if let Some(cr) = &c.cred {

@@ -24,8 +24,14 @@ impl Position {
         let byte = byte.min(input.len());
         let before = &input[..byte];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         Position::LineColumn { line, column, byte }
     }
 }
@@ -41,12 +47,31 @@ impl fmt::Display for Position {
 
 /// A message could not be decoded.
 #[derive(Debug, thiserror::Error)]
-#[error("{position}: {kind}")]
 pub struct DecodeError {
     /// Where.
     pub position: Position,
     /// What.
     pub kind: ErrorKind,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            // The WBXML error names its own byte offset.
+            ErrorKind::Wbxml(e) if e.offset().is_some() => write!(f, "malformed WBXML at {e}"),
+            kind => write!(f, "{}: {kind}", self.position),
+        }
+    }
+}
+
+impl DecodeError {
+    /// An error of the WBXML layer, positioned where it says.
+    pub(crate) fn wbxml(e: omadm_wbxml::Error, fallback: usize) -> DecodeError {
+        DecodeError {
+            position: Position::Byte(e.offset().unwrap_or(fallback)),
+            kind: ErrorKind::Wbxml(e),
+        }
+    }
 }
 
 /// What was wrong with the input.

@@ -25,9 +25,9 @@ mod tag;
 mod wbxml;
 mod xml;
 
-pub use compact_str::CompactString;
 pub use codec::{Encoding, WbxmlOptions};
 pub use codes::{AlertCode, StatusCode};
+pub use compact_str::CompactString;
 pub use error::{DecodeError, EncodeError, ErrorKind, Position};
 pub use limits::Limits;
 pub use model::*;

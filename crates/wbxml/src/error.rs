@@ -94,3 +94,29 @@ pub enum Error {
     #[error("string contains NUL and cannot be written as STR_I; use OPAQUE")]
     NulInString,
 }
+
+impl Error {
+    /// Byte offset the error points at, when it has one.
+    pub fn offset(&self) -> Option<usize> {
+        use Error::*;
+        match *self {
+            TruncatedHeader { offset, .. }
+            | UnsupportedVersion { offset, .. }
+            | UnsupportedCharset { offset, .. }
+            | StringTableTooLarge { offset, .. }
+            | BadMbUint { offset }
+            | UnexpectedEof { offset, .. }
+            | MissingRoot { offset }
+            | ContentOutsideRoot { offset, .. }
+            | TrailingData { offset }
+            | AttributesNotSupported { offset, .. }
+            | ExtensionNotSupported { offset, .. }
+            | UnbalancedEnd { offset }
+            | TooDeep { offset, .. }
+            | BadStringTableIndex { offset, .. }
+            | InvalidUtf8 { offset }
+            | BadEntity { offset, .. } => Some(offset),
+            InputTooLarge { .. } | NulInString => None,
+        }
+    }
+}

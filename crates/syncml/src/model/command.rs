@@ -1,6 +1,5 @@
 //! The DM commands of `SyncBody`, `Atomic` and `Sequence`.
 
-use compact_str::CompactString;
 use super::{
     hdr::{Chal, Cred},
     item::Item,
@@ -8,6 +7,7 @@ use super::{
 };
 use crate::codes::{AlertCode, StatusCode};
 use crate::tag::Tag;
+use compact_str::CompactString;
 
 /// One command, in document order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,11 @@ impl Alert {
 
     /// An alert with the given code and no items.
     pub fn new(cmd_id: impl Into<CompactString>, code: AlertCode) -> Alert {
-        Alert { cmd_id: cmd_id.into(), data: Some(compact_str::format_compact!("{}", code.0)), ..Alert::default() }
+        Alert {
+            cmd_id: cmd_id.into(),
+            data: Some(compact_str::format_compact!("{}", code.0)),
+            ..Alert::default()
+        }
     }
 }
 
@@ -215,7 +219,11 @@ impl Command {
     /// The `CmdID`.
     pub fn cmd_id(&self) -> &str {
         match self {
-            Command::Add(c) | Command::Copy(c) | Command::Delete(c) | Command::Get(c) | Command::Replace(c) => &c.cmd_id,
+            Command::Add(c)
+            | Command::Copy(c)
+            | Command::Delete(c)
+            | Command::Get(c)
+            | Command::Replace(c) => &c.cmd_id,
             Command::Alert(c) => &c.cmd_id,
             Command::Atomic(c) | Command::Sequence(c) => &c.cmd_id,
             Command::Exec(c) => &c.cmd_id,
@@ -228,7 +236,11 @@ impl Command {
     /// The items of the command (none for Atomic, Sequence and unsupported commands).
     pub fn items(&self) -> &[Item] {
         match self {
-            Command::Add(c) | Command::Copy(c) | Command::Delete(c) | Command::Get(c) | Command::Replace(c) => &c.items,
+            Command::Add(c)
+            | Command::Copy(c)
+            | Command::Delete(c)
+            | Command::Get(c)
+            | Command::Replace(c) => &c.items,
             Command::Alert(c) => &c.items,
             Command::Exec(c) => &c.items,
             Command::Status(c) => &c.items,

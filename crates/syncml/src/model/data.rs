@@ -59,9 +59,16 @@ impl Data {
     /// parseable header): a nested TNDS or DevInf document carried in OPAQUE.
     pub fn is_nested_wbxml(&self) -> bool {
         match self {
-            Data::Opaque(b) => {
-                omadm_wbxml::Reader::new(b, omadm_wbxml::Limits::default()).is_ok()
-            }
+            Data::Opaque(b) => match omadm_wbxml::Reader::new(b, omadm_wbxml::Limits::default()) {
+                Ok(mut r) => loop {
+                    match r.next_event() {
+                        Ok(Some(_)) => {}
+                        Ok(None) => break true,
+                        Err(_) => break false,
+                    }
+                },
+                Err(_) => false,
+            },
             _ => false,
         }
     }

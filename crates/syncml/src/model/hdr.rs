@@ -1,7 +1,7 @@
 //! `SyncHdr` and the small structures it shares with commands.
 
-use compact_str::CompactString;
 use super::meta::Meta;
+use compact_str::CompactString;
 
 /// `SyncHdr := VerDTD, VerProto, SessionID, MsgID, Target, Source, RespURI?, NoResp?, Cred?, Meta?`
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,7 +47,10 @@ pub struct Location {
 impl Location {
     /// A location with only a `LocURI`.
     pub fn new(loc_uri: impl Into<CompactString>) -> Self {
-        Location { loc_uri: loc_uri.into(), loc_name: None }
+        Location {
+            loc_uri: loc_uri.into(),
+            loc_name: None,
+        }
     }
 }
 

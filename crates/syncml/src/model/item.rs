@@ -1,7 +1,7 @@
 //! `Item := Target?, Source?, Meta?, Data?, MoreData?`.
 
-use compact_str::CompactString;
 use super::{data::Data, hdr::Location, meta::Meta};
+use compact_str::CompactString;
 
 /// One `Item` of a command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,10 +21,16 @@ pub struct Item {
 impl Item {
     /// An item addressed to `uri`.
     pub fn target(uri: impl Into<CompactString>) -> Item {
-        Item { target: Some(Location::new(uri)), ..Item::default() }
+        Item {
+            target: Some(Location::new(uri)),
+            ..Item::default()
+        }
     }
     /// An item whose source is `uri`.
     pub fn source(uri: impl Into<CompactString>) -> Item {
-        Item { source: Some(Location::new(uri)), ..Item::default() }
+        Item {
+            source: Some(Location::new(uri)),
+            ..Item::default()
+        }
     }
 }

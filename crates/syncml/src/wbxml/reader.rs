@@ -27,7 +27,10 @@ impl<'a> WbxmlSource<'a> {
         if input.len() > limits.max_message_bytes {
             return Err(DecodeError {
                 position: Position::Byte(limits.max_message_bytes),
-                kind: ErrorKind::LimitExceeded { limit: "max_message_bytes", max: limits.max_message_bytes },
+                kind: ErrorKind::LimitExceeded {
+                    limit: "max_message_bytes",
+                    max: limits.max_message_bytes,
+                },
             });
         }
         let wl = omadm_wbxml::Limits {
@@ -35,16 +38,18 @@ impl<'a> WbxmlSource<'a> {
             max_input: limits.max_message_bytes,
             ..omadm_wbxml::Limits::default()
         };
-        let reader = Reader::new(input, wl)
-            .map_err(|e| DecodeError { position: Position::Byte(0), kind: ErrorKind::Wbxml(e) })?;
-        Ok(WbxmlSource { reader, limits: *limits })
+        let reader = Reader::new(input, wl).map_err(|e| DecodeError::wbxml(e, 0))?;
+        Ok(WbxmlSource {
+            reader,
+            limits: *limits,
+        })
     }
 
     fn read(&mut self) -> Result<Option<Event<'a>>, DecodeError> {
         let at = self.reader.offset();
         self.reader
             .next_event()
-            .map_err(|e| DecodeError { position: Position::Byte(at), kind: ErrorKind::Wbxml(e) })
+            .map_err(|e| DecodeError::wbxml(e, at))
     }
 
     fn read_in(&mut self, open: &'static str) -> Result<Event<'a>, DecodeError> {
@@ -67,7 +72,10 @@ impl<'a> WbxmlSource<'a> {
 
     fn check_data_len(&self, len: usize) -> Result<(), DecodeError> {
         if len > self.limits.max_data_len {
-            return Err(self.error(ErrorKind::LimitExceeded { limit: "max_data_len", max: self.limits.max_data_len }));
+            return Err(self.error(ErrorKind::LimitExceeded {
+                limit: "max_data_len",
+                max: self.limits.max_data_len,
+            }));
         }
         Ok(())
     }
@@ -110,7 +118,8 @@ impl<'a> WbxmlSource<'a> {
             self.check_data_len(out.len())?;
             ev = self.read_in("Data")?;
         }
-        let s = String::from_utf8(before).map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
+        let s = String::from_utf8(before)
+            .map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
         Ok(Data::Xml(s.into()))
     }
 }
@@ -164,15 +173,24 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
                     }))
                 }
                 Event::LiteralStart { name, .. } => {
-                    return Err(self.error(ErrorKind::ElementInText { found: name.to_owned(), parent: element.name() }))
+                    return Err(self.error(ErrorKind::ElementInText {
+                        found: name.to_owned(),
+                        parent: element.name(),
+                    }))
                 }
             };
             match &mut acc {
                 None => acc = Some(piece),
                 Some(a) => a.to_mut().push_str(&piece),
             }
-            if acc.as_ref().is_some_and(|a| a.len() > self.limits.max_text_len) {
-                return Err(self.error(ErrorKind::LimitExceeded { limit: "max_text_len", max: self.limits.max_text_len }));
+            if acc
+                .as_ref()
+                .is_some_and(|a| a.len() > self.limits.max_text_len)
+            {
+                return Err(self.error(ErrorKind::LimitExceeded {
+                    limit: "max_text_len",
+                    max: self.limits.max_text_len,
+                }));
             }
         }
     }
@@ -214,7 +232,10 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
     }
 
     fn error(&self, kind: ErrorKind) -> DecodeError {
-        DecodeError { position: Position::Byte(self.reader.offset()), kind }
+        DecodeError {
+            position: Position::Byte(self.reader.offset()),
+            kind,
+        }
     }
 }
 
@@ -229,7 +250,9 @@ impl<'a> WbxmlSource<'a> {
             match ev {
                 Event::End => break,
                 Event::Text(s) => bytes.extend_from_slice(s.as_bytes()),
-                Event::Entity(c) => bytes.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes()),
+                Event::Entity(c) => {
+                    bytes.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes())
+                }
                 Event::Opaque(b) => {
                     opaque = true;
                     bytes.extend_from_slice(b);

@@ -58,7 +58,9 @@ impl<O: Output> ElementSink for WbxmlSink<O> {
     fn data(&mut self, data: &Data) -> Result<(), EncodeError> {
         match data {
             Data::Text(s) | Data::Cdata(s) | Data::Xml(s) => self.bytes_element(Tag::Data, s),
-            Data::Opaque(b) if b.is_empty() => self.w.start(Tag::Data.page(), Tag::Data.token(), false),
+            Data::Opaque(b) if b.is_empty() => {
+                self.w.start(Tag::Data.page(), Tag::Data.token(), false)
+            }
             Data::Opaque(b) => {
                 self.w.start(Tag::Data.page(), Tag::Data.token(), true);
                 self.w.opaque(b);

@@ -6,8 +6,14 @@ use crate::error::EncodeError;
 
 /// XML 1.0 §2.2: of the C0 controls only tab, LF and CR are characters.
 fn check_chars(s: &str, context: &'static str) -> Result<(), EncodeError> {
-    if let Some(b) = s.bytes().find(|&b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') {
-        return Err(EncodeError::CharacterNotAllowed { context, code: u32::from(b) });
+    if let Some(b) = s
+        .bytes()
+        .find(|&b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
+    {
+        return Err(EncodeError::CharacterNotAllowed {
+            context,
+            code: u32::from(b),
+        });
     }
     Ok(())
 }
@@ -24,7 +30,11 @@ fn replacement(b: u8) -> Option<&'static [u8]> {
 }
 
 /// Writes `s` as character data.
-pub(crate) fn text<O: Output>(out: &mut O, s: &str, context: &'static str) -> Result<(), EncodeError> {
+pub(crate) fn text<O: Output>(
+    out: &mut O,
+    s: &str,
+    context: &'static str,
+) -> Result<(), EncodeError> {
     let bytes = s.as_bytes();
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -34,7 +44,10 @@ pub(crate) fn text<O: Output>(out: &mut O, s: &str, context: &'static str) -> Re
                 out.put(r);
                 from = i + 1;
             } else if b != b'\t' && b != b'\n' {
-                return Err(EncodeError::CharacterNotAllowed { context, code: u32::from(b) });
+                return Err(EncodeError::CharacterNotAllowed {
+                    context,
+                    code: u32::from(b),
+                });
             }
         }
     }
@@ -43,12 +56,16 @@ pub(crate) fn text<O: Output>(out: &mut O, s: &str, context: &'static str) -> Re
 }
 
 /// Writes `s` as one or more CDATA sections (`]]>` cannot occur inside one).
-pub(crate) fn cdata<O: Output>(out: &mut O, s: &str, context: &'static str) -> Result<(), EncodeError> {
+pub(crate) fn cdata<O: Output>(
+    out: &mut O,
+    s: &str,
+    context: &'static str,
+) -> Result<(), EncodeError> {
     check_chars(s, context)?;
     out.put(b"<![CDATA[");
     let mut rest = s;
     while let Some(i) = rest.find("]]>") {
-        out.put(rest[..i + 2].as_bytes());
+        out.put(&rest.as_bytes()[..i + 2]);
         out.put(b"]]><![CDATA[");
         rest = &rest[i + 2..];
     }
@@ -84,6 +101,9 @@ mod tests {
     fn cdata_splits_terminator() {
         let mut v = Vec::new();
         cdata(&mut v, "x]]>y", "t").unwrap();
-        assert_eq!(String::from_utf8(v).unwrap(), "<![CDATA[x]]]]><![CDATA[>y]]>");
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<![CDATA[x]]]]><![CDATA[>y]]>"
+        );
     }
 }

@@ -34,7 +34,10 @@ impl<'a> XmlSource<'a> {
         if input.len() > limits.max_message_bytes {
             return Err(DecodeError {
                 position: Position::Byte(limits.max_message_bytes),
-                kind: ErrorKind::LimitExceeded { limit: "max_message_bytes", max: limits.max_message_bytes },
+                kind: ErrorKind::LimitExceeded {
+                    limit: "max_message_bytes",
+                    max: limits.max_message_bytes,
+                },
             });
         }
         let mut reader = Reader::from_reader(input);
@@ -42,7 +45,14 @@ impl<'a> XmlSource<'a> {
         cfg.expand_empty_elements = true;
         cfg.check_end_names = true;
         cfg.trim_text(false);
-        Ok(XmlSource { input, reader, depth: 0, open: Vec::new(), limits: *limits, seen_event: false })
+        Ok(XmlSource {
+            input,
+            reader,
+            depth: 0,
+            open: Vec::new(),
+            limits: *limits,
+            seen_event: false,
+        })
     }
 
     fn pos(&self) -> usize {
@@ -50,7 +60,10 @@ impl<'a> XmlSource<'a> {
     }
 
     fn err_at(&self, byte: usize, kind: ErrorKind) -> DecodeError {
-        DecodeError { position: Position::in_text(self.input, byte), kind }
+        DecodeError {
+            position: Position::in_text(self.input, byte),
+            kind,
+        }
     }
 
     fn read(&mut self) -> Result<Event<'a>, DecodeError> {
@@ -62,9 +75,9 @@ impl<'a> XmlSource<'a> {
                     Event::Decl(_) if !first => Err(self.error(ErrorKind::Forbidden {
                         what: "an XML declaration after the start of the document",
                     })),
-                    Event::DocType(_) if self.depth > 0 => {
-                        Err(self.error(ErrorKind::Forbidden { what: "a DOCTYPE inside an element" }))
-                    }
+                    Event::DocType(_) if self.depth > 0 => Err(self.error(ErrorKind::Forbidden {
+                        what: "a DOCTYPE inside an element",
+                    })),
                     Event::Eof if self.depth > 0 => {
                         let open = self.open.last().copied().unwrap_or("SyncML");
                         Err(self.error(ErrorKind::UnexpectedEof { open }))
@@ -82,7 +95,10 @@ impl<'a> XmlSource<'a> {
     fn enter(&mut self) -> Result<(), DecodeError> {
         self.depth += 1;
         if self.depth > self.limits.max_depth {
-            return Err(self.error(ErrorKind::LimitExceeded { limit: "max_depth", max: self.limits.max_depth }));
+            return Err(self.error(ErrorKind::LimitExceeded {
+                limit: "max_depth",
+                max: self.limits.max_depth,
+            }));
         }
         Ok(())
     }
@@ -91,7 +107,11 @@ impl<'a> XmlSource<'a> {
         String::from_utf8_lossy(e.name().as_ref()).into_owned()
     }
 
-    fn text_of(&self, t: &quick_xml::events::BytesText<'a>, parent: Tag) -> Result<Cow<'a, str>, DecodeError> {
+    fn text_of(
+        &self,
+        t: &quick_xml::events::BytesText<'a>,
+        parent: Tag,
+    ) -> Result<Cow<'a, str>, DecodeError> {
         t.unescape().map_err(|e| self.text_error(e, parent))
     }
 
@@ -101,22 +121,33 @@ impl<'a> XmlSource<'a> {
             quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
                 self.error(ErrorKind::UnknownEntity { name })
             }
-            quick_xml::Error::Encoding(_) => self.error(ErrorKind::InvalidUtf8 { parent: parent.name() }),
+            quick_xml::Error::Encoding(_) => self.error(ErrorKind::InvalidUtf8 {
+                parent: parent.name(),
+            }),
             e => self.error(ErrorKind::Xml(e)),
         }
     }
 
     fn cdata_of(&self, c: BytesCData<'a>, parent: Tag) -> Result<Cow<'a, str>, DecodeError> {
-        let bad = |_| self.error(ErrorKind::InvalidUtf8 { parent: parent.name() });
+        let bad = |_| {
+            self.error(ErrorKind::InvalidUtf8 {
+                parent: parent.name(),
+            })
+        };
         match c.into_inner() {
             Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(bad),
-            Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(|e| bad(e.utf8_error())),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|e| bad(e.utf8_error())),
         }
     }
 
     fn check_data_len(&self, len: usize) -> Result<(), DecodeError> {
         if len > self.limits.max_data_len {
-            return Err(self.error(ErrorKind::LimitExceeded { limit: "max_data_len", max: self.limits.max_data_len }));
+            return Err(self.error(ErrorKind::LimitExceeded {
+                limit: "max_data_len",
+                max: self.limits.max_data_len,
+            }));
         }
         Ok(())
     }
@@ -189,12 +220,20 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
                     return Ok(acc.unwrap_or(Cow::Borrowed("")));
                 }
                 Event::Decl(_) => {
-                    return Err(self.error(ErrorKind::Forbidden { what: "an XML declaration inside an element" }))
+                    return Err(self.error(ErrorKind::Forbidden {
+                        what: "an XML declaration inside an element",
+                    }))
                 }
                 _ => continue,
             }
-            if acc.as_ref().is_some_and(|a| a.len() > self.limits.max_text_len) {
-                return Err(self.error(ErrorKind::LimitExceeded { limit: "max_text_len", max: self.limits.max_text_len }));
+            if acc
+                .as_ref()
+                .is_some_and(|a| a.len() > self.limits.max_text_len)
+            {
+                return Err(self.error(ErrorKind::LimitExceeded {
+                    limit: "max_text_len",
+                    max: self.limits.max_text_len,
+                }));
             }
         }
     }
@@ -230,7 +269,9 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
                     append(&mut acc, s);
                 }
                 Event::Decl(_) => {
-                    return Err(self.error(ErrorKind::Forbidden { what: "an XML declaration inside <Data>" }))
+                    return Err(self.error(ErrorKind::Forbidden {
+                        what: "an XML declaration inside <Data>",
+                    }))
                 }
                 _ => {}
             }
@@ -240,14 +281,23 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
         }
         if markup {
             let end = self.pos();
-            let close = self.input.get(..end).and_then(|b| b.iter().rposition(|&c| c == b'<')).unwrap_or(start);
+            let close = self
+                .input
+                .get(..end)
+                .and_then(|b| b.iter().rposition(|&c| c == b'<'))
+                .unwrap_or(start);
             let raw = self.input.get(start..close).unwrap_or_default();
             self.check_data_len(raw.len())?;
-            let s = std::str::from_utf8(raw).map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
+            let s = std::str::from_utf8(raw)
+                .map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
             return Ok(Data::Xml(s.into()));
         }
         let text = acc.map(CompactString::from).unwrap_or_default();
-        Ok(if cdata { Data::Cdata(text) } else { Data::Text(text) })
+        Ok(if cdata {
+            Data::Cdata(text)
+        } else {
+            Data::Text(text)
+        })
     }
 
     fn skip(&mut self) -> Result<(), DecodeError> {

@@ -37,7 +37,13 @@ impl<O: Output> XmlSink<O> {
                 out.put_byte(b'\n');
             }
         }
-        XmlSink { out, pretty: opts.pretty, depth: 0, metinf_open: 0, namespace }
+        XmlSink {
+            out,
+            pretty: opts.pretty,
+            depth: 0,
+            metinf_open: 0,
+            namespace,
+        }
     }
 
     pub(crate) fn finish(self) -> O {
@@ -128,7 +134,7 @@ impl<O: Output> ElementSink for XmlSink<O> {
             Data::Xml(s) => escape::raw(&mut self.out, s),
             // libwbxml renders OPAQUE as CDATA; so do we, when the bytes are text.
             Data::Opaque(b) => match std::str::from_utf8(b) {
-                Ok(s) if s.is_empty() => {}
+                Ok("") => {}
                 Ok(s) => escape::cdata(&mut self.out, s, "Data")?,
                 Err(_) => return Err(EncodeError::BinaryData { len: b.len() }),
             },
