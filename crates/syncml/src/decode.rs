@@ -254,7 +254,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
-                    c.items.push(i);
+                    push_one(&mut c.items, i);
                 }
                 Ev::Start(Tag::Lang | Tag::Archive | Tag::SftDel | Tag::NoResults) => {
                     self.src.skip()?
@@ -299,7 +299,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::Correlator) => a.correlator = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
-                    a.items.push(i);
+                    push_one(&mut a.items, i);
                 }
                 Ev::End => return Ok(a),
                 ev => return Err(self.unexpected(ev, Tag::Alert)),
@@ -318,7 +318,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::Correlator) => e.correlator = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
-                    e.items.push(i);
+                    push_one(&mut e.items, i);
                 }
                 Ev::End => return Ok(e),
                 ev => return Err(self.unexpected(ev, Tag::Exec)),
@@ -353,18 +353,18 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::Cmd) => s.cmd = self.text(t)?,
                 Ev::Start(t @ Tag::TargetRef) => {
                     let v = self.text(t)?;
-                    s.target_refs.push(v);
+                    push_one(&mut s.target_refs, v);
                 }
                 Ev::Start(t @ Tag::SourceRef) => {
                     let v = self.text(t)?;
-                    s.source_refs.push(v);
+                    push_one(&mut s.source_refs, v);
                 }
                 Ev::Start(Tag::Cred) => s.cred = Some(Box::new(self.cred()?)),
                 Ev::Start(Tag::Chal) => s.chal = Some(Box::new(self.chal()?)),
                 Ev::Start(t @ Tag::Data) => s.data = self.text(t)?,
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
-                    s.items.push(i);
+                    push_one(&mut s.items, i);
                 }
                 Ev::End => return Ok(s),
                 ev => return Err(self.unexpected(ev, Tag::Status)),
@@ -384,7 +384,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::SourceRef) => r.source_ref = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
-                    r.items.push(i);
+                    push_one(&mut r.items, i);
                 }
                 Ev::End => return Ok(r),
                 ev => return Err(self.unexpected(ev, Tag::Results)),
@@ -429,4 +429,12 @@ pub(crate) fn is_command(t: Tag) -> bool {
             | Tag::Search
             | Tag::Move
     )
+}
+
+/// Most lists in a DM message hold one element; `Vec`'s first growth would reserve four.
+fn push_one<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
 }
