@@ -128,6 +128,12 @@ pub enum ErrorKind {
         /// The text element.
         parent: &'static str,
     },
+    /// A literal element name (from a WBXML string table) that is not an XML name.
+    #[error("literal element name {name:?} is not an XML name")]
+    BadElementName {
+        /// The name.
+        name: String,
+    },
     /// Text that is not valid UTF-8.
     #[error("text inside <{parent}> is not valid UTF-8")]
     InvalidUtf8 {

@@ -81,7 +81,12 @@ impl<'a> WbxmlSource<'a> {
     }
 
     /// Renders an inline element tree inside `Data` as XML; `first` is its first event.
-    fn render_tree(&mut self, first: Event<'a>, mut before: Vec<u8>) -> Result<Data, DecodeError> {
+    fn render_tree(
+        &mut self,
+        first: Event<'a>,
+        mut pending: Option<Event<'a>>,
+        mut before: Vec<u8>,
+    ) -> Result<Data, DecodeError> {
         let out = &mut before;
         let mut names: Vec<Cow<'a, str>> = Vec::new();
         let mut ev = first;
@@ -95,6 +100,13 @@ impl<'a> WbxmlSource<'a> {
                     names.push(n);
                 }
                 Event::LiteralStart { name, .. } => {
+                    // A literal name comes from the peer's string table: it must be an XML
+                    // name, or it would inject markup into the rendered XML.
+                    if !is_xml_name(name) {
+                        return Err(self.error(ErrorKind::BadElementName {
+                            name: name.to_owned(),
+                        }));
+                    }
                     out.push(b'<');
                     out.extend_from_slice(name.as_bytes());
                     out.push(b'>');
@@ -116,7 +128,10 @@ impl<'a> WbxmlSource<'a> {
                 }
             }
             self.check_data_len(out.len())?;
-            ev = self.read_in("Data")?;
+            ev = match pending.take() {
+                Some(e) => e,
+                None => self.read_in("Data")?,
+            };
         }
         let s = String::from_utf8(before)
             .map_err(|_| self.error(ErrorKind::InvalidUtf8 { parent: "Data" }))?;
@@ -204,13 +219,12 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
                 self.check_data_len(s.len())?;
                 return Ok(Data::Text(CompactString::new(s)));
             }
-            return self.read_data_slow(first, second);
+            return self.read_data_slow(first, Some(second));
         }
-        let second = match first {
-            Event::End => return Ok(Data::Text(CompactString::default())),
-            _ => self.read_in("Data")?,
-        };
-        self.read_data_slow(first, second)
+        if let Event::End = first {
+            return Ok(Data::Text(CompactString::default()));
+        }
+        self.read_data_slow(first, None)
     }
     fn skip(&mut self) -> Result<(), DecodeError> {
         let mut nested = 0usize;
@@ -241,8 +255,12 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
 
 impl<'a> WbxmlSource<'a> {
     /// `Data` made of several pieces, opaque bytes, or an element tree.
-    fn read_data_slow(&mut self, first: Event<'a>, second: Event<'a>) -> Result<Data, DecodeError> {
-        let mut pending = Some(second);
+    /// `pending` is an event already read after `first`.
+    fn read_data_slow(
+        &mut self,
+        first: Event<'a>,
+        mut pending: Option<Event<'a>>,
+    ) -> Result<Data, DecodeError> {
         let mut bytes: Vec<u8> = Vec::new();
         let mut opaque = false;
         let mut ev = first;
@@ -263,7 +281,7 @@ impl<'a> WbxmlSource<'a> {
                         Ok(s) => push_escaped(&mut before, s),
                         Err(_) => return Err(self.error(ErrorKind::InvalidUtf8 { parent: "Data" })),
                     }
-                    return self.render_tree(start, before);
+                    return self.render_tree(start, pending, before);
                 }
             }
             self.check_data_len(bytes.len())?;
@@ -280,4 +298,15 @@ impl<'a> WbxmlSource<'a> {
             Err(_) => Err(self.error(ErrorKind::InvalidUtf8 { parent: "Data" })),
         }
     }
+}
+
+/// XML 1.0 `Name` (ASCII subset strictly; any non-ASCII character accepted as a name character).
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
+    match chars.next() {
+        Some(c) if start_ok(c) => {}
+        _ => return false,
+    }
+    chars.all(|c| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.')
 }

@@ -55,7 +55,9 @@ pub(crate) fn text<O: Output>(
     Ok(())
 }
 
-/// Writes `s` as one or more CDATA sections (`]]>` cannot occur inside one).
+/// Writes `s` as one or more CDATA sections: `]]>` cannot occur inside one, and a CR inside one
+/// would be turned into LF by a conforming parser (XML 1.0 §2.11), so a CR is written as `&#13;`
+/// between sections.
 pub(crate) fn cdata<O: Output>(
     out: &mut O,
     s: &str,
@@ -63,20 +65,37 @@ pub(crate) fn cdata<O: Output>(
 ) -> Result<(), EncodeError> {
     check_chars(s, context)?;
     out.put(b"<![CDATA[");
-    let mut rest = s;
-    while let Some(i) = rest.find("]]>") {
-        out.put(&rest.as_bytes()[..i + 2]);
-        out.put(b"]]><![CDATA[");
-        rest = &rest[i + 2..];
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' {
+            out.put(&bytes[from..i]);
+            out.put(b"]]>&#13;<![CDATA[");
+            from = i + 1;
+        } else if bytes[i..].starts_with(b"]]>") {
+            out.put(&bytes[from..i + 2]);
+            out.put(b"]]><![CDATA[");
+            from = i + 2;
+            i += 1;
+        }
+        i += 1;
     }
-    out.put(rest.as_bytes());
+    out.put(&bytes[from..]);
     out.put(b"]]>");
     Ok(())
 }
 
-/// Raw markup is written verbatim; it came from a well-formed document.
-pub(crate) fn raw<O: Output>(out: &mut O, s: &str) {
+/// Raw markup is written verbatim (it came from a well-formed document, or was rendered from
+/// WBXML with checked names and escaped text), but never with characters XML cannot carry.
+pub(crate) fn raw<O: Output>(
+    out: &mut O,
+    s: &str,
+    context: &'static str,
+) -> Result<(), EncodeError> {
+    check_chars(s, context)?;
     out.put(s.as_bytes());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -95,6 +114,16 @@ mod tests {
         assert_eq!(esc("plain"), "plain");
         let mut v = Vec::new();
         assert!(text(&mut v, "nul\0", "t").is_err());
+    }
+
+    #[test]
+    fn cdata_keeps_cr_out_of_sections() {
+        let mut v = Vec::new();
+        cdata(&mut v, "a\r\nb", "t").unwrap();
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<![CDATA[a]]>&#13;<![CDATA[\nb]]>"
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl<O: Output> ElementSink for XmlSink<O> {
         match data {
             Data::Text(s) => escape::text(&mut self.out, s, "Data")?,
             Data::Cdata(s) => escape::cdata(&mut self.out, s, "Data")?,
-            Data::Xml(s) => escape::raw(&mut self.out, s),
+            Data::Xml(s) => escape::raw(&mut self.out, s, "Data")?,
             // libwbxml renders OPAQUE as CDATA; so do we, when the bytes are text.
             Data::Opaque(b) => match std::str::from_utf8(b) {
                 Ok("") => {}
