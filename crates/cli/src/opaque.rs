@@ -297,7 +297,7 @@ mod tests {
     fn replace(data: Data, meta: Option<Meta>) -> Vec<Command> {
         let item = Item {
             target: Some(Location::new("./X")),
-            meta: meta.map(Into::into),
+            meta,
             data: Some(data),
             ..Item::default()
         };

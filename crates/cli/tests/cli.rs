@@ -416,7 +416,7 @@ fn nested_tnds_wbxml_becomes_xml_and_its_type_follows() {
     };
     if let DmCommand::Replace(c) = &mut msg.body.commands[0] {
         c.items[0].data = Some(Data::Opaque(tnds_wbxml()));
-        c.items[0].meta = Some(meta.into());
+        c.items[0].meta = Some(meta);
     }
     let input = temp("tnds.wbxml");
     std::fs::write(&input, msg.to_wbxml()).expect("write input");

@@ -110,7 +110,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::RespURI) => h.resp_uri = Some(self.text(t)?),
                 Ev::Start(Tag::NoResp) => h.no_resp = self.flag()?,
                 Ev::Start(Tag::Cred) => h.cred = Some(Box::new(self.cred()?)),
-                Ev::Start(Tag::Meta) => h.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => h.meta = Some(self.meta()?),
                 Ev::End => return Ok(h),
                 ev => return Err(self.unexpected(ev, Tag::SyncHdr)),
             }
@@ -134,7 +134,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
         let mut c = Cred::default();
         loop {
             match self.src.next()? {
-                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
                 Ev::Start(t @ Tag::Data) => c.data = self.text(t)?,
                 Ev::End => return Ok(c),
                 ev => return Err(self.unexpected(ev, Tag::Cred)),
@@ -165,17 +165,17 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::Format) => m.format = Some(self.text(t)?),
                 Ev::Start(t @ Tag::Type) => m.type_ = Some(self.text(t)?),
-                Ev::Start(t @ Tag::Mark) => m.mark = Some(self.text(t)?),
-                Ev::Start(t @ Tag::Size) => m.size = Some(self.text(t)?),
-                Ev::Start(t @ Tag::Version) => m.version = Some(self.text(t)?),
-                Ev::Start(t @ Tag::NextNonce) => m.next_nonce = Some(self.text(t)?),
-                Ev::Start(t @ Tag::MaxMsgSize) => m.max_msg_size = Some(self.text(t)?),
-                Ev::Start(t @ Tag::MaxObjSize) => m.max_obj_size = Some(self.text(t)?),
+                Ev::Start(t @ Tag::Mark) => m.more_mut().mark = Some(self.text(t)?),
+                Ev::Start(t @ Tag::Size) => m.more_mut().size = Some(self.text(t)?),
+                Ev::Start(t @ Tag::Version) => m.more_mut().version = Some(self.text(t)?),
+                Ev::Start(t @ Tag::NextNonce) => m.more_mut().next_nonce = Some(self.text(t)?),
+                Ev::Start(t @ Tag::MaxMsgSize) => m.more_mut().max_msg_size = Some(self.text(t)?),
+                Ev::Start(t @ Tag::MaxObjSize) => m.more_mut().max_obj_size = Some(self.text(t)?),
                 Ev::Start(t @ Tag::EMI) => {
                     let v = self.text(t)?;
-                    m.emi.push(v);
+                    m.more_mut().emi.push(v);
                 }
-                Ev::Start(Tag::Mem) => m.mem = Some(self.mem()?),
+                Ev::Start(Tag::Mem) => m.more_mut().mem = Some(self.mem()?),
                 Ev::Start(Tag::MetInf) => self.meta_into(m, Tag::MetInf)?,
                 Ev::Start(Tag::Anchor | Tag::FieldLevel) => self.src.skip()?,
                 Ev::End => return Ok(()),
@@ -251,7 +251,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::CmdID) => c.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => c.no_resp = self.flag()?,
                 Ev::Start(Tag::Cred) => c.cred = Some(Box::new(self.cred()?)),
-                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
                     push_one(&mut c.items, i);
@@ -278,7 +278,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::Target) => i.target = Some(self.location(t)?),
                 Ev::Start(t @ Tag::Source) => i.source = Some(self.location(t)?),
-                Ev::Start(Tag::Meta) => i.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => i.meta = Some(self.meta()?),
                 Ev::Start(Tag::Data) => i.data = Some(self.src.read_data()?),
                 Ev::Start(Tag::MoreData) => i.more_data = self.flag()?,
                 Ev::Start(Tag::SourceParent | Tag::TargetParent) => self.src.skip()?,
@@ -314,7 +314,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::CmdID) => e.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => e.no_resp = self.flag()?,
                 Ev::Start(Tag::Cred) => e.cred = Some(Box::new(self.cred()?)),
-                Ev::Start(Tag::Meta) => e.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => e.meta = Some(self.meta()?),
                 Ev::Start(t @ Tag::Correlator) => e.correlator = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {
                     let i = self.item()?;
@@ -332,7 +332,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
             match self.src.next()? {
                 Ev::Start(t @ Tag::CmdID) => c.cmd_id = self.text(t)?,
                 Ev::Start(Tag::NoResp) => c.no_resp = self.flag()?,
-                Ev::Start(Tag::Meta) => c.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => c.meta = Some(self.meta()?),
                 Ev::Start(t) if is_command(t) => {
                     let cmd = self.command(t)?;
                     c.commands.push(cmd);
@@ -379,7 +379,7 @@ impl<'a, S: ElementSource<'a>> Decoder<'_, S> {
                 Ev::Start(t @ Tag::CmdID) => r.cmd_id = self.text(t)?,
                 Ev::Start(t @ Tag::MsgRef) => r.msg_ref = Some(self.text(t)?),
                 Ev::Start(t @ Tag::CmdRef) => r.cmd_ref = self.text(t)?,
-                Ev::Start(Tag::Meta) => r.meta = Some(Box::new(self.meta()?)),
+                Ev::Start(Tag::Meta) => r.meta = Some(self.meta()?),
                 Ev::Start(t @ Tag::TargetRef) => r.target_ref = Some(self.text(t)?),
                 Ev::Start(t @ Tag::SourceRef) => r.source_ref = Some(self.text(t)?),
                 Ev::Start(Tag::Item) => {

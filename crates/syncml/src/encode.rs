@@ -86,6 +86,13 @@ fn meta<S: ElementSink>(m: &Meta, s: &mut S) -> R {
     s.start(Tag::Meta)?;
     opt_text(s, Tag::Format, &m.format)?;
     opt_text(s, Tag::Type, &m.type_)?;
+    if let Some(m) = m.more.as_deref() {
+        more(m, s)?;
+    }
+    s.end(Tag::Meta)
+}
+
+fn more<S: ElementSink>(m: &MetaMore, s: &mut S) -> R {
     opt_text(s, Tag::Mark, &m.mark)?;
     opt_text(s, Tag::Size, &m.size)?;
     opt_text(s, Tag::Version, &m.version)?;
@@ -102,7 +109,7 @@ fn meta<S: ElementSink>(m: &Meta, s: &mut S) -> R {
         opt_text(s, Tag::FreeID, &mem.free_id)?;
         s.end(Tag::Mem)?;
     }
-    s.end(Tag::Meta)
+    Ok(())
 }
 
 fn item<S: ElementSink>(i: &Item, s: &mut S) -> R {

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use omadm_syncml::{
     Alert, Chal, Command, Container, Cred, Data, Exec, Item, ItemCommand, Location, Mem, Message,
-    Meta, Results, Status,
+    Meta, MetaMore, Results, Status,
 };
 
 fn manifest() -> &'static Path {
@@ -533,18 +533,20 @@ fn meta_all() -> Meta {
     Meta {
         format: Some("b64".into()),
         type_: Some("application/vnd.example+xml".into()),
-        mark: Some("critical".into()),
-        size: Some("300".into()),
-        version: Some("1.0".into()),
-        next_nonce: Some("bm9uY2U=".into()),
-        max_msg_size: Some("16000".into()),
-        max_obj_size: Some("1048576".into()),
-        emi: vec!["vendor-a".into(), "vendor b".into()],
-        mem: Some(Mem {
-            shared_mem: true,
-            free_mem: Some("8192".into()),
-            free_id: Some("10".into()),
-        }),
+        more: Some(Box::new(MetaMore {
+            mark: Some("critical".into()),
+            size: Some("300".into()),
+            version: Some("1.0".into()),
+            next_nonce: Some("bm9uY2U=".into()),
+            max_msg_size: Some("16000".into()),
+            max_obj_size: Some("1048576".into()),
+            emi: vec!["vendor-a".into(), "vendor b".into()],
+            mem: Some(Mem {
+                shared_mem: true,
+                free_mem: Some("8192".into()),
+                free_id: Some("10".into()),
+            }),
+        })),
     }
 }
 
@@ -574,21 +576,21 @@ fn every_element() -> Message {
     m.hdr.no_resp = true;
     m.hdr.cred = Some(
         Cred {
-            meta: Some(Meta::format_type("b64", "syncml:auth-md5").into()),
+            meta: Some(Meta::format_type("b64", "syncml:auth-md5")),
             data: "Zm9vOmJhcg==".into(),
         }
         .into(),
     );
-    m.hdr.meta = Some(meta_all().into());
+    m.hdr.meta = Some(meta_all());
     let chunk = Item {
-        meta: Some(meta_all().into()),
+        meta: Some(meta_all()),
         more_data: true,
         ..item("./a/b", Data::Opaque(vec![b'x'; 300]))
     };
     let add = ItemCommand {
         cmd_id: "4".into(),
         no_resp: true,
-        meta: Some(Meta::format_type("chr", "text/plain").into()),
+        meta: Some(Meta::format_type("chr", "text/plain")),
         items: vec![
             item("./a/c", Data::from("a<b>&c \"q\" 'x' é € 😀\ttab\rCR\nLF")),
             chunk,
@@ -603,7 +605,7 @@ fn every_element() -> Message {
     let atomic = Container {
         cmd_id: "2".into(),
         no_resp: true,
-        meta: Some(Meta::default().into()),
+        meta: Some(Meta::default()),
         commands: vec![
             Command::Sequence(seq),
             Command::Delete(ItemCommand {
@@ -622,10 +624,7 @@ fn every_element() -> Message {
         source_refs: vec!["https://s".into()],
         chal: Some(
             Chal {
-                meta: Meta {
-                    next_nonce: Some("MTIz".into()),
-                    ..Meta::format_type("b64", "syncml:auth-md5")
-                },
+                meta: Meta::format_type("b64", "syncml:auth-md5").with_next_nonce("MTIz"),
             }
             .into(),
         ),
@@ -637,7 +636,7 @@ fn every_element() -> Message {
         cmd_id: "6".into(),
         msg_ref: Some("2".into()),
         cmd_ref: "7".into(),
-        meta: Some(Meta::format_type("node", "text/plain").into()),
+        meta: Some(Meta::format_type("node", "text/plain")),
         target_ref: Some("./t".into()),
         source_ref: Some("./s".into()),
         items: vec![
@@ -653,14 +652,14 @@ fn every_element() -> Message {
         data: Some("1226".into()),
         correlator: Some("abc123".into()),
         items: vec![Item {
-            meta: Some(meta_all().into()),
+            meta: Some(meta_all()),
             ..item("./alert", Data::from("<Result>0</Result>"))
         }],
         ..Alert::default()
     };
     let exec = Exec {
         cmd_id: "9".into(),
-        meta: Some(Meta::format_type("chr", "text/plain").into()),
+        meta: Some(Meta::format_type("chr", "text/plain")),
         correlator: Some("c-9".into()),
         items: vec![item("./FUMO/Update", Data::Opaque(b"op<&>aque".to_vec()))],
         ..Exec::default()
@@ -839,13 +838,10 @@ fn libwbxml_sends_tnds_as_nested_wbxml() {
     let Command::Replace(r) = &mut ours.body.commands[0] else {
         unreachable!()
     };
-    r.items[0].meta = Some(
-        Meta {
-            type_: Some("application/vnd.syncml.dmtnds+xml".into()),
-            ..Meta::default()
-        }
-        .into(),
-    );
+    r.items[0].meta = Some(Meta {
+        type_: Some("application/vnd.syncml.dmtnds+xml".into()),
+        ..Meta::default()
+    });
     let xml = Temp::new("xml");
     std::fs::write(&xml.0, ours.to_xml().unwrap()).unwrap();
     let theirs = Message::from_wbxml(&xml2wbxml(&xml.0, Encode::StringTable).unwrap()).unwrap();

@@ -17,7 +17,8 @@
 
 use omadm_syncml::{
     Alert, Chal, Command, Container, Cred, Data, Encoding, Exec, Item, ItemCommand, Location, Mem,
-    Message, Meta, Results, Status, SyncBody, SyncHdr, Tag, Unsupported, WbxmlOptions, XmlOptions,
+    Message, Meta, MetaMore, Results, Status, SyncBody, SyncHdr, Tag, Unsupported, WbxmlOptions,
+    XmlOptions,
 };
 use omadm_wbxml::Version;
 use proptest::collection::vec;
@@ -173,6 +174,7 @@ fn meta(a: Alphabet) -> BoxedStrategy<Meta> {
             |((format, type_, mark, size, version), (next_nonce, max_msg_size, max_obj_size, emi, mem))| Meta {
                 format: format.map(Into::into),
                 type_: type_.map(Into::into),
+                more: Some(Box::new(MetaMore {
                 mark: mark.map(Into::into),
                 size: size.map(Into::into),
                 version: version.map(Into::into),
@@ -181,6 +183,7 @@ fn meta(a: Alphabet) -> BoxedStrategy<Meta> {
                 max_obj_size: max_obj_size.map(Into::into),
                 emi: emi.into_iter().map(Into::into).collect(),
                 mem,
+                })),
             },
         ),
     ]
@@ -190,7 +193,7 @@ fn meta(a: Alphabet) -> BoxedStrategy<Meta> {
 fn cred(a: Alphabet) -> BoxedStrategy<Cred> {
     (option::of(meta(a)), text(a))
         .prop_map(|(meta, data)| Cred {
-            meta: meta.map(Into::into),
+            meta,
             data: data.into(),
         })
         .boxed()
@@ -207,7 +210,7 @@ fn item(a: Alphabet) -> BoxedStrategy<Item> {
         .prop_map(|(target, source, meta, data, more_data)| Item {
             target,
             source,
-            meta: meta.map(Into::into),
+            meta,
             data,
             more_data,
         })
@@ -230,7 +233,7 @@ fn item_command(a: Alphabet) -> BoxedStrategy<ItemCommand> {
             cmd_id: cmd_id.into(),
             no_resp,
             cred: cred.map(Into::into),
-            meta: meta.map(Into::into),
+            meta,
             items,
         })
         .boxed()
@@ -269,7 +272,7 @@ fn exec(a: Alphabet) -> BoxedStrategy<Exec> {
             cmd_id: cmd_id.into(),
             no_resp,
             cred: cred.map(Into::into),
-            meta: meta.map(Into::into),
+            meta,
             correlator: correlator.map(Into::into),
             items,
         })
@@ -325,7 +328,7 @@ fn results(a: Alphabet) -> BoxedStrategy<Results> {
                 cmd_id: cmd_id.into(),
                 msg_ref: msg_ref.map(Into::into),
                 cmd_ref: cmd_ref.into(),
-                meta: meta.map(Into::into),
+                meta,
                 target_ref: target_ref.map(Into::into),
                 source_ref: source_ref.map(Into::into),
                 items,
@@ -357,7 +360,7 @@ fn container(a: Alphabet, inner: BoxedStrategy<Command>) -> BoxedStrategy<Contai
         .prop_map(|(cmd_id, no_resp, meta, commands)| Container {
             cmd_id: cmd_id.into(),
             no_resp,
-            meta: meta.map(Into::into),
+            meta,
             commands,
         })
         .boxed()
@@ -418,7 +421,7 @@ fn hdr(a: Alphabet) -> BoxedStrategy<SyncHdr> {
                     resp_uri: resp_uri.map(Into::into),
                     no_resp,
                     cred: cred.map(Into::into),
-                    meta: meta.map(Into::into),
+                    meta,
                 }
             },
         );

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use omadm_syncml::{
     Alert, AlertCode, Command, Container, Data, Encoding, Item, ItemCommand, Location, Message,
-    Meta, Results, Status, StatusCode,
+    Meta, MetaMore, Results, Status, StatusCode,
 };
 
 /// The server of every example.
@@ -215,7 +215,7 @@ fn check_devinfo_replace(c: &Command, lang: &str) {
     assert_eq!(r.items.len(), expected.len(), "Replace Item count");
     for (item, (uri, data)) in r.items.iter().zip(expected) {
         check_item(item, None, Some(uri), Some(data), uri);
-        check_meta(item.meta.as_deref(), "chr", "text/plain", uri);
+        check_meta(item.meta.as_ref(), "chr", "text/plain", uri);
     }
 }
 
@@ -223,19 +223,22 @@ fn check_devinfo_replace(c: &Command, lang: &str) {
 /// whitespace and the comment `<!-- base64 formatting of userid:password -->`, so empty.
 fn check_placeholder_basic_cred(m: &Message) {
     let cred = m.hdr.cred.as_deref().expect("Cred");
-    check_meta(cred.meta.as_deref(), "b64", "syncml:auth-basic", "Cred");
+    check_meta(cred.meta.as_ref(), "b64", "syncml:auth-basic", "Cred");
     assert_eq!(cred.data, "");
 }
 
 /// SyncHdr Meta of §11.1.1 and §11.2.1: MaxMsgSize 5000 and nothing else.
 fn check_max_msg_size_5000(m: &Message) {
-    let meta = m.hdr.meta.as_deref().expect("SyncHdr Meta");
-    assert_eq!(meta.max_msg_size.as_deref(), Some("5000"));
+    let meta = m.hdr.meta.as_ref().expect("SyncHdr Meta");
+    assert_eq!(meta.max_msg_size(), Some("5000"));
     assert_eq!(meta.max_msg_size_value(), Some(5000));
     assert_eq!(
         *meta,
         Meta {
-            max_msg_size: Some("5000".into()),
+            more: Some(Box::new(MetaMore {
+                max_msg_size: Some("5000".into()),
+                ..MetaMore::default()
+            })),
             ..Meta::default()
         }
     );
@@ -281,7 +284,7 @@ fn dm_pro_9_4_1_pkg2_server_challenge_basic() {
     assert_eq!(s.source_refs, [DEVICE]);
     let chal = s.chal.as_deref().expect("Chal");
     check_meta(Some(&chal.meta), "b64", "syncml:auth-basic", "Chal");
-    assert_eq!(chal.meta.next_nonce, None);
+    assert_eq!(chal.meta.next_nonce(), None);
     assert!(!m.body.final_);
     round_trip(&m, name);
 }
@@ -292,7 +295,7 @@ fn dm_pro_9_4_1_pkg1_client_init_basic_cred() {
     let m = load(name);
     check_hdr(&m, "1", "2", server(), device());
     let cred = m.hdr.cred.as_deref().expect("Cred");
-    check_meta(cred.meta.as_deref(), "b64", "syncml:auth-basic", "Cred");
+    check_meta(cred.meta.as_ref(), "b64", "syncml:auth-basic", "Cred");
     // base64("Bruce2:OhBehave"), the user and password of §9.4.2; computing it belongs to the
     // security crate (DIGEST §3.2), which will check this same literal.
     assert_eq!(cred.data, "QnJ1Y2UyOk9oQmVoYXZl");
@@ -340,7 +343,7 @@ fn dm_pro_9_4_2_pkg1_client_init_md5_cred() {
         },
     );
     let cred = m.hdr.cred.as_deref().expect("Cred");
-    check_meta(cred.meta.as_deref(), "b64", "syncml:auth-md5", "Cred");
+    check_meta(cred.meta.as_ref(), "b64", "syncml:auth-md5", "Cred");
     assert_eq!(cred.data, "Zz6EivR3yeaaENcRN6lpAQ==");
     assert_eq!(m.hdr.meta, None);
     check_commands(&m.body.commands, &[]);
@@ -356,7 +359,7 @@ fn dm_pro_9_4_2_md5_credentials_are_digest_of_bruce2_ohbehave_nonce() {
     let m = load("dmpro_9.4.2_pkg1_client_init_md5_cred.xml");
     assert_eq!(m.hdr.source.loc_name.as_deref(), Some("Bruce2"));
     let cred = m.hdr.cred.as_deref().expect("Cred");
-    let meta = cred.meta.as_deref().expect("Cred/Meta");
+    let meta = cred.meta.as_ref().expect("Cred/Meta");
     assert_eq!(meta.type_.as_deref(), Some("syncml:auth-md5"));
     assert_eq!(meta.format.as_deref(), Some("b64"));
     // Lower-case `c` and `l`: the OCR of the spec reads `...ENCRN6IpAQ==`, which is not the digest.
@@ -383,7 +386,7 @@ fn dm_pro_9_4_2_pkg2_server_auth_accepted_nextnonce() {
     assert_eq!(s.source_refs, [DEVICE]);
     let chal = s.chal.as_deref().expect("Chal");
     check_meta(Some(&chal.meta), "b64", "syncml:auth-md5", "Chal");
-    assert_eq!(chal.meta.next_nonce.as_deref(), Some("LG3iZQhhdmKNHg=="));
+    assert_eq!(chal.meta.next_nonce(), Some("LG3iZQhhdmKNHg=="));
     assert!(!m.body.final_);
     round_trip(&m, name);
 }
@@ -455,7 +458,7 @@ fn dm_pro_11_1_2_pkg2_server_init() {
     let r = replace(&seq.commands[1]);
     // The Type spans three lines in the spec; trimmed.
     check_meta(
-        r.meta.as_deref(),
+        r.meta.as_ref(),
         "b64",
         "application/vnd.wap.connectivity-wbxml",
         "Replace",
@@ -650,7 +653,7 @@ fn dm_pro_11_2_3_pkg3_client_response() {
     assert_eq!(r.cmd_ref, "4");
     assert_eq!(
         (
-            r.meta.as_deref(),
+            r.meta.as_ref(),
             r.target_ref.as_deref(),
             r.source_ref.as_deref()
         ),
@@ -693,7 +696,7 @@ fn dm_pro_11_2_4_pkg4_server_continue() {
     let r = replace(&cmds[1]);
     // The Type spans three lines in the spec; trimmed.
     check_meta(
-        r.meta.as_deref(),
+        r.meta.as_ref(),
         "b64",
         "application/antivirus-inc.virusdef",
         "Replace",
@@ -786,8 +789,8 @@ fn dm_sr_c_002_003_004_005_007_slrep_5_3_report_format() {
             "<!-- Sessionless Report Alert data goes here -->"
         );
         // Type is the URN followed by a comment and whitespace in the spec; trimmed.
-        let meta = check_meta(item.meta.as_deref(), "xml", type_, uri);
-        assert_eq!(meta.mark.as_deref(), Some(mark), "{uri}: Meta/Mark");
+        let meta = check_meta(item.meta.as_ref(), "xml", type_, uri);
+        assert_eq!(meta.mark(), Some(mark), "{uri}: Meta/Mark");
     }
     assert!(!m.body.final_, "a report message has no Final");
     round_trip(&m, name);

@@ -267,7 +267,7 @@ impl MetaInfo {
         MetaInfo {
             format: opt(&m.format),
             type_: opt(&m.type_),
-            size: opt(&m.size),
+            size: m.size().map(str::to_owned),
         }
     }
 }
@@ -288,8 +288,8 @@ impl Header {
                 type_: c.meta.as_ref().and_then(|m| opt(&m.type_)),
                 format: c.meta.as_ref().and_then(|m| opt(&m.format)),
             }),
-            max_msg_size: meta.and_then(|m| opt(&m.max_msg_size)),
-            max_obj_size: meta.and_then(|m| opt(&m.max_obj_size)),
+            max_msg_size: meta.and_then(|m| m.max_msg_size().map(str::to_owned)),
+            max_obj_size: meta.and_then(|m| m.max_obj_size().map(str::to_owned)),
         }
     }
 }
@@ -318,11 +318,11 @@ impl Cmd {
             | Command::Get(x)
             | Command::Replace(x) => {
                 cmd.no_resp = x.no_resp;
-                cmd.meta = x.meta.as_ref().map(|m| MetaInfo::new(m));
+                cmd.meta = x.meta.as_ref().map(MetaInfo::new);
             }
             Command::Atomic(x) | Command::Sequence(x) => {
                 cmd.no_resp = x.no_resp;
-                cmd.meta = x.meta.as_ref().map(|m| MetaInfo::new(m));
+                cmd.meta = x.meta.as_ref().map(MetaInfo::new);
                 cmd.commands = Some(
                     x.commands
                         .iter()
@@ -340,7 +340,7 @@ impl Cmd {
             }
             Command::Exec(x) => {
                 cmd.no_resp = x.no_resp;
-                cmd.meta = x.meta.as_ref().map(|m| MetaInfo::new(m));
+                cmd.meta = x.meta.as_ref().map(MetaInfo::new);
                 cmd.exec = Some(ExecInfo {
                     correlator: opt(&x.correlator),
                 });
@@ -357,12 +357,12 @@ impl Cmd {
                     chal: x.chal.as_ref().map(|ch| ChalInfo {
                         type_: opt(&ch.meta.type_),
                         format: opt(&ch.meta.format),
-                        next_nonce: opt(&ch.meta.next_nonce),
+                        next_nonce: ch.meta.next_nonce().map(str::to_owned),
                     }),
                 });
             }
             Command::Results(x) => {
-                cmd.meta = x.meta.as_ref().map(|m| MetaInfo::new(m));
+                cmd.meta = x.meta.as_ref().map(MetaInfo::new);
                 cmd.results = Some(ResultsInfo {
                     msg_ref: opt(&x.msg_ref),
                     cmd_ref: x.cmd_ref.to_string(),
@@ -381,7 +381,7 @@ impl ItemInfo {
         ItemInfo {
             target: i.target.as_ref().map(Loc::new),
             source: i.source.as_ref().map(Loc::new),
-            meta: i.meta.as_ref().map(|m| MetaInfo::new(m)),
+            meta: i.meta.as_ref().map(MetaInfo::new),
             data: i.data.as_ref().map(|d| DataInfo {
                 size: d.len(),
                 kind: d.kind(),

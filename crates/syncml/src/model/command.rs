@@ -49,7 +49,7 @@ pub struct ItemCommand {
     /// `Cred` (not used in DM, carried if present).
     pub cred: Option<Box<Cred>>,
     /// `Meta` applying to every Item.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// The items.
     pub items: Vec<Item>,
 }
@@ -64,7 +64,7 @@ pub struct Exec {
     /// `Cred`.
     pub cred: Option<Box<Cred>>,
     /// `Meta`.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// `Correlator`: echoed in the Generic Alert of an asynchronous result.
     pub correlator: Option<CompactString>,
     /// The item(s); the DTD has one.
@@ -127,7 +127,7 @@ pub struct Container {
     /// `NoResp`.
     pub no_resp: bool,
     /// `Meta`.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// The nested commands, in order.
     pub commands: Vec<Command>,
 }
@@ -174,7 +174,7 @@ pub struct Results {
     /// `CmdRef`: the Get answered.
     pub cmd_ref: CompactString,
     /// `Meta`.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// `TargetRef`.
     pub target_ref: Option<CompactString>,
     /// `SourceRef`.

@@ -25,7 +25,7 @@ pub struct SyncHdr {
     /// `Cred`: credentials of the sender.
     pub cred: Option<Box<Cred>>,
     /// `Meta`: MaxMsgSize, MaxObjSize, EMI...
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
 }
 
 impl SyncHdr {
@@ -63,7 +63,7 @@ pub type Source = Location;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cred {
     /// `Meta`: Type names the scheme (`syncml:auth-basic`, `syncml:auth-md5`), Format is `b64`.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// `Data`: the credential text.
     pub data: CompactString,
 }

@@ -11,7 +11,7 @@ pub struct Item {
     /// `Source`.
     pub source: Option<Location>,
     /// `Meta`.
-    pub meta: Option<Box<Meta>>,
+    pub meta: Option<Meta>,
     /// `Data`, kept as it was sent.
     pub data: Option<Data>,
     /// `MoreData`: DM Protocol 1.3 §8 — a chunk other than the last of a large object.

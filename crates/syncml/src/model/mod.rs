@@ -14,7 +14,7 @@ pub use command::{Alert, Command, Container, Exec, ItemCommand, Results, Status,
 pub use data::Data;
 pub use hdr::{Chal, Cred, Location, Source, SyncHdr, Target};
 pub use item::Item;
-pub use meta::{Mem, Meta};
+pub use meta::{Mem, Meta, MetaMore};
 
 /// A whole SyncML message: `SyncML := SyncHdr, SyncBody`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
