@@ -5,7 +5,12 @@ use std::path::Path;
 use std::process::Command;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use omadm_syncml::Message;
+use omadm_syncml::{Message, XmlOptions};
+
+// The allocator the `omadm` binary ships with; docs/performance.md also gives figures with the
+// system allocator (`--features` none: comment this out).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn generate(commands: usize) -> Vec<u8> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_syncml.py");
@@ -35,6 +40,16 @@ fn codec(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("message_to_wbxml", wbxml.len()), |b| {
             b.iter(|| black_box(&msg).to_wbxml())
         });
+        let mut buf = Vec::new();
+        g.bench_function(
+            BenchmarkId::new("message_to_wbxml_reused_buffer", wbxml.len()),
+            |b| {
+                b.iter(|| {
+                    buf.clear();
+                    black_box(&msg).write_wbxml(Default::default(), &mut buf);
+                })
+            },
+        );
         g.bench_function(BenchmarkId::new("wbxml_len", wbxml.len()), |b| {
             b.iter(|| black_box(&msg).wbxml_len_with(Default::default()))
         });
@@ -45,6 +60,23 @@ fn codec(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("message_to_xml", xml.len()), |b| {
             b.iter(|| black_box(&msg).to_xml().unwrap())
         });
+        g.bench_function(
+            BenchmarkId::new("message_to_xml_reused_buffer", xml.len()),
+            |b| {
+                b.iter(|| {
+                    buf.clear();
+                    black_box(&msg)
+                        .write_xml(
+                            XmlOptions {
+                                pretty: false,
+                                declaration: true,
+                            },
+                            &mut buf,
+                        )
+                        .unwrap();
+                })
+            },
+        );
         g.finish();
     }
 }

@@ -170,10 +170,22 @@ impl Message {
 
     /// XML written as `opts` says.
     pub fn to_xml_with(&self, opts: XmlOptions) -> Result<Vec<u8>, EncodeError> {
-        let cap = self.xml_len_with(opts)?;
-        let mut sink = XmlSink::new(Vec::with_capacity(cap), opts, namespace(&self.hdr.ver_dtd));
-        encode::message(self, &mut sink)?;
-        Ok(sink.finish())
+        // A second pass over the model to size the buffer exactly costs more than a guess.
+        let mut out = Vec::with_capacity(512 + self.body.commands.len() * 384);
+        self.write_xml(opts, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the XML to `out`, so that a server can reuse one buffer for every message. On
+    /// error `out` is left as it was.
+    pub fn write_xml(&self, opts: XmlOptions, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let before = out.len();
+        let mut sink = XmlSink::new(&mut *out, opts, namespace(&self.hdr.ver_dtd));
+        let result = encode::message(self, &mut sink);
+        if result.is_err() {
+            out.truncate(before);
+        }
+        result
     }
 
     /// WBXML 1.2 with public id 0x1201 (0x0FD3 for VerDTD 1.1).
@@ -183,15 +195,16 @@ impl Message {
 
     /// WBXML written as `opts` says.
     pub fn to_wbxml_with(&self, opts: WbxmlOptions) -> Vec<u8> {
-        let cap = self.wbxml_len_with(opts);
-        let mut sink = WbxmlSink::new(wbxml_writer(
-            Vec::with_capacity(cap),
-            &self.hdr.ver_dtd,
-            opts,
-        ));
+        let mut out = Vec::with_capacity(256 + self.body.commands.len() * 160);
+        self.write_wbxml(opts, &mut out);
+        out
+    }
+
+    /// Appends the WBXML to `out`, so that a server can reuse one buffer for every message.
+    pub fn write_wbxml(&self, opts: WbxmlOptions, out: &mut Vec<u8>) {
+        let mut sink = WbxmlSink::new(wbxml_writer(out, &self.hdr.ver_dtd, opts));
         // The WBXML sink cannot fail: every string has a form (STR_I or OPAQUE).
         let _ = encode::message(self, &mut sink);
-        sink.finish()
     }
 
     /// Exact size of [`Message::encode`]'s output, computed without writing it.
