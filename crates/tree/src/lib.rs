@@ -1,9 +1,26 @@
-//! The OMA DM management tree (TND 1.2/1.3): URIs and their limits, ACLs, and TNDS, the tree's
-//! serialized form. The node arena, operations with DM outcomes, standard objects and persistence
-//! build on these modules (issue 3).
+//! The OMA DM management tree (TND 1.2/1.3).
+//!
+//! A [`Tree`] keeps its nodes in an arena and finds a node by URI with one hash probe per
+//! segment. Operations take a [`Caller`] (a server, whose ServerID the ACLs are checked against, or
+//! the device itself) and fail with a [`TreeError`] that carries the DM status code the command
+//! answers with. Changes can be grouped in a transaction (`begin`/`commit`/`rollback`) for Atomic.
+//! [`uri`] parses URIs under the DevDetail limits, [`acl`] the ACL grammar and rules, and [`tnds`]
+//! the tree's serialized form.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod acl;
+mod error;
+pub mod format;
+mod node;
+mod ops;
+mod props;
 pub mod tnds;
+mod tree;
 pub mod uri;
+
+pub use error::TreeError;
+pub use node::{NodeId, Scope};
+pub use ops::{Caller, Value};
+pub use props::{tstamp, Listed};
+pub use tree::Tree;

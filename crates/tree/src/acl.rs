@@ -1,1 +1,0 @@
-//! ACLs (placeholder).

@@ -1,1 +1,0 @@
-//! URIs (placeholder).
