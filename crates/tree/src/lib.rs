@@ -12,6 +12,7 @@
 pub mod acl;
 mod error;
 pub mod format;
+mod index;
 mod node;
 mod ops;
 mod props;

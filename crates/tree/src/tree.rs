@@ -4,13 +4,12 @@
 //! (parent, child name) to child makes a lookup by URI cost one hash probe per segment, O(depth)
 //! whatever the size of the tree.
 
-use std::collections::HashMap;
-
 use compact_str::CompactString;
 
 use crate::acl::{self, Acl};
 use crate::error::TreeError;
 use crate::format::NodeFormat;
+use crate::index::NameIndex;
 use crate::node::{Content, Node, NodeId, Scope};
 use crate::uri::{NodePath, UriLimits};
 
@@ -34,7 +33,7 @@ enum Undo {
 pub struct Tree {
     nodes: Vec<Option<Node>>,
     free: Vec<u32>,
-    index: HashMap<(NodeId, CompactString), NodeId>,
+    index: NameIndex,
     limits: UriLimits,
     journal: Option<Vec<Undo>>,
     /// Slots freed inside a transaction; reusable only once it commits.
@@ -57,7 +56,7 @@ impl Tree {
         Tree {
             nodes: vec![Some(root)],
             free: Vec::new(),
-            index: HashMap::new(),
+            index: NameIndex::default(),
             limits,
             journal: None,
             freed_in_tx: Vec::new(),
@@ -123,7 +122,7 @@ impl Tree {
 
     /// The child of `parent` named `name`.
     pub fn child(&self, parent: NodeId, name: &str) -> Option<NodeId> {
-        self.index.get(&(parent, CompactString::new(name))).copied()
+        self.index.get(&self.nodes, parent, name)
     }
 
     /// The node at `path`, in one index probe per segment.
@@ -186,7 +185,7 @@ impl Tree {
     /// Creates a node under `parent`. The caller has checked that the name is free.
     pub(crate) fn insert(&mut self, parent: NodeId, name: &str, format: NodeFormat) -> NodeId {
         let name = CompactString::new(name);
-        let node = Node::new(name.clone(), Some(parent), format);
+        let node = Node::new(name, Some(parent), format);
         let id = match self.free.pop() {
             Some(slot) => {
                 if let Some(s) = self.nodes.get_mut(slot as usize) {
@@ -202,7 +201,7 @@ impl Tree {
         if let Content::Interior(c) = &mut self.node_mut_raw(parent).content {
             c.push(id);
         }
-        self.index.insert((parent, name), id);
+        self.index.insert(&self.nodes, id);
         if let Some(j) = self.journal.as_mut() {
             j.push(Undo::Created(id));
         }
@@ -229,9 +228,9 @@ impl Tree {
             },
             Content::Leaf(_) => 0,
         };
+        self.index.remove(&self.nodes, id);
         let node = self.nodes.get_mut(id.index()).and_then(Option::take);
         if let Some(node) = node {
-            self.index.remove(&(parent, node.name.clone()));
             match self.journal.as_mut() {
                 Some(j) => {
                     j.push(Undo::Removed {
@@ -248,14 +247,12 @@ impl Tree {
 
     /// Renames a node (its index entry follows).
     pub(crate) fn rename(&mut self, id: NodeId, new: &str) {
-        let Some(parent) = self.node(id).parent else {
+        if self.node(id).parent.is_none() {
             return;
-        };
-        let old = self.node(id).name.clone();
-        self.index.remove(&(parent, old));
-        let name = CompactString::new(new);
-        self.node_mut(id).name = name.clone();
-        self.index.insert((parent, name), id);
+        }
+        self.index.remove(&self.nodes, id);
+        self.node_mut(id).name = CompactString::new(new);
+        self.index.insert(&self.nodes, id);
     }
 
     /// Opens a transaction: every change until [`Tree::commit`] or [`Tree::rollback`] can be
@@ -285,20 +282,17 @@ impl Tree {
         for step in journal.into_iter().rev() {
             match step {
                 Undo::Created(id) => {
+                    self.index.remove(&self.nodes, id);
                     let node = self.nodes.get_mut(id.index()).and_then(Option::take);
-                    if let Some(node) = node {
-                        if let Some(p) = node.parent {
-                            if let Content::Interior(c) = &mut self.node_mut_raw(p).content {
-                                c.retain(|&x| x != id);
-                            }
-                            self.index.remove(&(p, node.name));
+                    if let Some(p) = node.and_then(|n| n.parent) {
+                        if let Content::Interior(c) = &mut self.node_mut_raw(p).content {
+                            c.retain(|&x| x != id);
                         }
                     }
                     self.free.push(id.0);
                 }
                 Undo::Removed { id, node, at } => {
                     let parent = node.parent;
-                    let name = node.name.clone();
                     if let Some(slot) = self.nodes.get_mut(id.index()) {
                         *slot = Some(*node);
                     }
@@ -308,16 +302,13 @@ impl Tree {
                             let at = at.min(c.len());
                             c.insert(at, id);
                         }
-                        self.index.insert((p, name), id);
+                        self.index.insert(&self.nodes, id);
                     }
                 }
                 Undo::Changed { id, before } => {
-                    let now_name = self.node(id).name.clone();
-                    if let Some(p) = before.parent {
-                        if now_name != before.name {
-                            self.index.remove(&(p, now_name));
-                            self.index.insert((p, before.name.clone()), id);
-                        }
+                    let renamed = self.node(id).name != before.name && before.parent.is_some();
+                    if renamed {
+                        self.index.remove(&self.nodes, id);
                     }
                     // Children lists are restored by the Created/Removed steps themselves.
                     let children = match (&self.node(id).content, &before.content) {
@@ -329,6 +320,9 @@ impl Tree {
                         *rc = c;
                     }
                     *self.node_mut_raw(id) = restored;
+                    if renamed {
+                        self.index.insert(&self.nodes, id);
+                    }
                 }
             }
         }

@@ -106,11 +106,12 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
         TndsError::new(Some(self.src.locate(offset)), kind)
     }
 
-    /// Next child element of `parent` (element-only content), or `None` at its end.
-    fn child(&mut self, parent: Tag) -> Result<Option<Tag>, TndsError> {
+    /// Next child element of `parent` (element-only content) and its offset, or `None` at the
+    /// end of `parent`.
+    fn child(&mut self, parent: Tag) -> Result<Option<(Tag, usize)>, TndsError> {
         loop {
             match self.src.next()? {
-                Ev::Start(Name::Tag(t)) => return Ok(Some(t)),
+                Ev::Start(Name::Tag(t)) => return Ok(Some((t, self.src.offset()))),
                 Ev::Start(Name::Other(found)) => {
                     return Err(self.err(ErrorKind::UnexpectedElement {
                         found: found.into_owned(),
@@ -134,26 +135,32 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
         }
     }
 
-    fn unexpected(&self, found: Tag, parent: Tag) -> TndsError {
-        self.err(ErrorKind::UnexpectedElement {
-            found: found.name().to_owned(),
-            parent: parent.name(),
-        })
+    fn unexpected(&self, found: Tag, parent: Tag, at: usize) -> TndsError {
+        self.err_at(
+            at,
+            ErrorKind::UnexpectedElement {
+                found: found.name().to_owned(),
+                parent: parent.name(),
+            },
+        )
     }
 
-    /// Stores `value` in `slot`, refusing a second occurrence of `element`.
+    /// Stores `value` in `slot`, refusing a second occurrence of `element` (found at `at`).
     fn once<T>(
         &self,
         slot: &mut Option<T>,
         value: T,
-        element: Tag,
+        (element, at): (Tag, usize),
         parent: Tag,
     ) -> Result<(), TndsError> {
         if slot.is_some() {
-            return Err(self.err(ErrorKind::Duplicate {
-                element: element.name(),
-                parent: parent.name(),
-            }));
+            return Err(self.err_at(
+                at,
+                ErrorKind::Duplicate {
+                    element: element.name(),
+                    parent: parent.name(),
+                },
+            ));
         }
         *slot = Some(value);
         Ok(())
@@ -227,22 +234,22 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
         const P: Tag = Tag::MgmtTree;
         let (mut ver_dtd, mut man, mut mod_) = (None, None, None);
         let mut nodes = Vec::new();
-        while let Some(tag) = self.child(P)? {
+        while let Some((tag, at)) = self.child(P)? {
             match tag {
                 Tag::VerDTD => {
                     let v = self.text(tag)?;
-                    self.once(&mut ver_dtd, v, tag, P)?;
+                    self.once(&mut ver_dtd, v, (tag, at), P)?;
                 }
                 Tag::Man => {
                     let v = self.text(tag)?;
-                    self.once(&mut man, v, tag, P)?;
+                    self.once(&mut man, v, (tag, at), P)?;
                 }
                 Tag::Mod => {
                     let v = self.text(tag)?;
-                    self.once(&mut mod_, v, tag, P)?;
+                    self.once(&mut mod_, v, (tag, at), P)?;
                 }
                 Tag::Node => nodes.push(self.node(1)?),
-                other => return Err(self.unexpected(other, P)),
+                other => return Err(self.unexpected(other, P, at)),
             }
         }
         let missing = |element| {
@@ -273,34 +280,34 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
         if self.nodes > self.limits.max_nodes {
             return Err(self.limit("max_nodes", self.limits.max_nodes));
         }
-        let at = self.src.offset();
+        let node_at = self.src.offset();
         let (mut node_name, mut path, mut rt, mut raw) = (None, None, None, None);
         let mut children = Vec::new();
-        while let Some(tag) = self.child(P)? {
+        while let Some((tag, at)) = self.child(P)? {
             match tag {
                 Tag::NodeName => {
                     let v = self.text(tag)?;
-                    self.once(&mut node_name, v, tag, P)?;
+                    self.once(&mut node_name, v, (tag, at), P)?;
                 }
                 Tag::Path => {
                     let v = self.text(tag)?;
-                    self.once(&mut path, v, tag, P)?;
+                    self.once(&mut path, v, (tag, at), P)?;
                 }
                 Tag::RTProperties => {
                     let v = self.rt_properties()?;
-                    self.once(&mut rt, v, tag, P)?;
+                    self.once(&mut rt, v, (tag, at), P)?;
                 }
                 Tag::DFProperties => self.skip(tag)?,
                 Tag::Value => {
                     let v = self.raw_value()?;
-                    self.once(&mut raw, v, tag, P)?;
+                    self.once(&mut raw, v, (tag, at), P)?;
                 }
                 Tag::Node => children.push(self.node(depth + 1)?),
-                other => return Err(self.unexpected(other, P)),
+                other => return Err(self.unexpected(other, P, at)),
             }
         }
         if raw.is_some() && !children.is_empty() {
-            return Err(self.err_at(at, ErrorKind::ValueAndChildren));
+            return Err(self.err_at(node_at, ErrorKind::ValueAndChildren));
         }
         let rt = rt.unwrap_or_default();
         let value = match raw {
@@ -323,16 +330,16 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
     fn rt_properties(&mut self) -> Result<RtProperties, TndsError> {
         const P: Tag = Tag::RTProperties;
         let mut rt = RtProperties::default();
-        while let Some(tag) = self.child(P)? {
+        while let Some((tag, at)) = self.child(P)? {
             let slot = match tag {
                 Tag::Format => {
                     let f = self.format()?;
-                    self.once(&mut rt.format, f, tag, P)?;
+                    self.once(&mut rt.format, f, (tag, at), P)?;
                     continue;
                 }
                 Tag::Type => {
                     let t = self.node_type()?;
-                    self.once(&mut rt.type_, t, tag, P)?;
+                    self.once(&mut rt.type_, t, (tag, at), P)?;
                     continue;
                 }
                 Tag::Acl => &mut rt.acl,
@@ -341,14 +348,17 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
                 Tag::Title => &mut rt.title,
                 Tag::TStamp => &mut rt.tstamp,
                 Tag::VerNo => &mut rt.verno,
-                other => return Err(self.unexpected(other, P)),
+                other => return Err(self.unexpected(other, P, at)),
             };
             let v = self.text(tag)?;
             if slot.is_some() {
-                return Err(self.err(ErrorKind::Duplicate {
-                    element: tag.name(),
-                    parent: P.name(),
-                }));
+                return Err(self.err_at(
+                    at,
+                    ErrorKind::Duplicate {
+                        element: tag.name(),
+                        parent: P.name(),
+                    },
+                ));
             }
             *slot = Some(v);
         }
@@ -360,8 +370,8 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
         const P: Tag = Tag::Format;
         let mut format = None;
         loop {
-            let f = match self.src.next()? {
-                Ev::Start(Name::Tag(Tag::Fmt(f))) => f,
+            let (f, at) = match self.src.next()? {
+                Ev::Start(Name::Tag(Tag::Fmt(f))) => (f, self.src.offset()),
                 Ev::Start(other) => {
                     let name = other.into_string();
                     return Err(self.err(ErrorKind::UnknownFormat { name }));
@@ -375,10 +385,13 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
             };
             self.empty(Tag::Fmt(f))?;
             if format.is_some() {
-                return Err(self.err(ErrorKind::Duplicate {
-                    element: "a format element",
-                    parent: P.name(),
-                }));
+                return Err(self.err_at(
+                    at,
+                    ErrorKind::Duplicate {
+                        element: "a format element",
+                        parent: P.name(),
+                    },
+                ));
             }
             format = Some(f);
         }
@@ -394,17 +407,20 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
     fn node_type(&mut self) -> Result<NodeType, TndsError> {
         const P: Tag = Tag::Type;
         let mut t = None;
-        while let Some(tag) = self.child(P)? {
+        while let Some((tag, at)) = self.child(P)? {
             let v = match tag {
                 Tag::Mime => NodeType::Mime(self.text(tag)?),
                 Tag::DdfName => NodeType::DdfName(self.text(tag)?),
-                other => return Err(self.unexpected(other, P)),
+                other => return Err(self.unexpected(other, P, at)),
             };
             if t.is_some() {
-                return Err(self.err(ErrorKind::Duplicate {
-                    element: tag.name(),
-                    parent: P.name(),
-                }));
+                return Err(self.err_at(
+                    at,
+                    ErrorKind::Duplicate {
+                        element: tag.name(),
+                        parent: P.name(),
+                    },
+                ));
             }
             t = Some(v);
         }
