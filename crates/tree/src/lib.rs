@@ -16,6 +16,7 @@ mod index;
 mod node;
 mod ops;
 mod props;
+pub mod stdobj;
 pub mod tnds;
 mod tree;
 pub mod uri;

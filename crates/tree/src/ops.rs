@@ -194,7 +194,8 @@ impl Tree {
     /// Get of a node (no query): a leaf's value, or an interior node's child names joined by
     /// `/` with Format `node` (TND §5.1). 425 without Get.
     pub fn get(&self, caller: Caller<'_>, uri: &str) -> Result<Value, TreeError> {
-        let (_, id) = self.resolve(uri)?;
+        let (path, id) = self.resolve(uri)?;
+        inbox_guard(caller, &path)?;
         self.check(caller, id, AclCommand::Get)?;
         Ok(self.value_of(id))
     }
@@ -284,4 +285,15 @@ impl Tree {
         }
         Ok(())
     }
+}
+
+/// StdObj Inbox: a server's Get on `./Inbox` or below answers 405.
+pub(crate) fn inbox_guard(caller: Caller<'_>, path: &NodePath) -> Result<(), TreeError> {
+    if matches!(caller, Caller::Server(_)) && crate::stdobj::is_inbox(path.as_str()) {
+        return Err(TreeError::NotAllowed {
+            uri: path.to_string(),
+            why: "Get on ./Inbox is not allowed",
+        });
+    }
+    Ok(())
 }

@@ -27,6 +27,7 @@ impl Tree {
         prop: Property,
     ) -> Result<String, TreeError> {
         let (path, id) = self.resolve(uri)?;
+        crate::ops::inbox_guard(caller, &path)?;
         if let Caller::Server(s) = caller {
             acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
@@ -181,7 +182,8 @@ impl Tree {
         uri: &str,
         with_data: bool,
     ) -> Result<Vec<Listed>, TreeError> {
-        let (_, id) = self.resolve(uri)?;
+        let (path, id) = self.resolve(uri)?;
+        crate::ops::inbox_guard(caller, &path)?;
         if let Caller::Server(s) = caller {
             acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
