@@ -11,6 +11,7 @@
 
 pub mod acl;
 mod error;
+mod exchange;
 pub mod format;
 mod index;
 mod node;
