@@ -4,6 +4,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use omadm_tree::format::NodeFormat;
+use omadm_tree::tnds::{self, TndsLimits};
+use omadm_tree::uri::TndsSelection;
 use omadm_tree::{Caller, Tree};
 
 const MOS: usize = 100;
@@ -77,6 +79,37 @@ fn tree(c: &mut Criterion) {
             black_box(
                 t.list(Caller::Server("srv"), "./Vendor/MO42", true)
                     .expect("list"),
+            )
+        })
+    });
+    let all = TndsSelection::All;
+    c.bench_function("tree_1m_leaves/tnds_export_10k_wbxml", |b| {
+        b.iter(|| {
+            let m = t
+                .export_tnds(Caller::Server("srv"), "./Vendor/MO42", &all)
+                .expect("export");
+            black_box(tnds::to_wbxml(&m))
+        })
+    });
+    let mut m = t
+        .export_tnds(Caller::Device, "./Vendor/MO42", &all)
+        .expect("export");
+    m.nodes[0].path = None;
+    let wbxml = tnds::to_wbxml(&m);
+    let xml = tnds::to_xml(&m).expect("xml");
+    eprintln!(
+        "tnds of one MO: {} bytes WBXML, {} bytes XML",
+        wbxml.len(),
+        xml.len()
+    );
+    c.bench_function("tree_1m_leaves/tnds_import_10k_wbxml", |b| {
+        b.iter(|| {
+            let mut fresh = Tree::default();
+            let m = tnds::from_wbxml(&wbxml, &TndsLimits::default()).expect("parse");
+            black_box(
+                fresh
+                    .import_tnds(Caller::Device, "./Imported", &m)
+                    .expect("import"),
             )
         })
     });
