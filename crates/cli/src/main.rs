@@ -10,10 +10,13 @@ mod convert;
 mod inspect;
 mod io;
 mod opaque;
+mod status;
+mod tnds;
+mod tree;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// mimalloc: the decoders allocate many small strings; it is measurably faster than the system
 /// allocator for that (docs/performance.md).
@@ -46,6 +49,10 @@ struct Cli {
 enum Commands {
     Convert(convert::Args),
     Inspect(inspect::Args),
+    #[command(subcommand, about = tnds::ABOUT, long_about = tnds::LONG_ABOUT)]
+    Tnds(tnds::Command),
+    #[command(subcommand, about = tree::ABOUT, long_about = tree::LONG_ABOUT)]
+    Tree(tree::Command),
 }
 
 impl Commands {
@@ -53,6 +60,8 @@ impl Commands {
         match self {
             Commands::Convert(_) => "convert",
             Commands::Inspect(_) => "inspect",
+            Commands::Tnds(c) => c.name(),
+            Commands::Tree(c) => c.name(),
         }
     }
 
@@ -60,8 +69,24 @@ impl Commands {
         match self {
             Commands::Convert(args) => convert::run(args),
             Commands::Inspect(args) => inspect::run(args),
+            Commands::Tnds(c) => c.run(),
+            Commands::Tree(c) => c.run(),
         }
     }
+}
+
+/// Exits with a clap usage error (status 2) for `omadm <path...>`, for option combinations clap
+/// cannot express.
+fn usage_error(path: &[&str], msg: &str) -> ! {
+    let mut cmd = Cli::command();
+    let mut bin_name = "omadm".to_owned();
+    for name in path {
+        cmd = cmd.find_subcommand_mut(name).cloned().unwrap_or_default();
+        bin_name = format!("{bin_name} {name}");
+    }
+    cmd.bin_name(bin_name)
+        .error(clap::error::ErrorKind::ArgumentConflict, msg)
+        .exit()
 }
 
 fn main() -> ExitCode {

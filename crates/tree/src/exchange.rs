@@ -28,10 +28,9 @@ impl Tree {
         if let Caller::Server(s) = caller {
             crate::acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
-        let mut root = self.export_node(caller, id, sel);
-        if let Some(parent) = self.node(id).parent {
-            root.path = Some(self.path_of(parent));
-        }
+        // No Path: TNDS Paths are relative to the target of the Add that imports the object, so
+        // the object lands as `<target>/<name>` wherever it is sent (TNDS §6).
+        let root = self.export_node(caller, id, sel);
         Ok(MgmtTree {
             nodes: vec![root],
             ..MgmtTree::default()
