@@ -131,6 +131,86 @@ impl Tree {
         })
     }
 
+    /// Replace with a TNDS object (DM RepPro Replace, DIGEST.md §2.3): the subtree described
+    /// replaces the existing one — leaves get the new values, nodes missing from the tree are
+    /// created, nodes missing from the object are deleted. All or nothing. 404 when the top node
+    /// does not exist (Replace never creates it).
+    pub fn replace_tnds(
+        &mut self,
+        caller: Caller<'_>,
+        uri: &str,
+        tnds: &MgmtTree,
+    ) -> Result<(), TreeError> {
+        self.all_or_nothing(|t| {
+            for node in &tnds.nodes {
+                let base = match node.path.as_deref() {
+                    Some(p) if !p.is_empty() && p != "." => {
+                        format!(
+                            "{}/{}",
+                            uri.trim_end_matches('/'),
+                            p.trim_start_matches("./")
+                        )
+                    }
+                    _ => uri.to_owned(),
+                };
+                let target = match node.node_name.as_deref() {
+                    Some(n) if !n.is_empty() => format!("{base}/{n}"),
+                    _ => base,
+                };
+                t.resolve(&target)?;
+                t.sync_node(caller, &target, node)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn sync_node(
+        &mut self,
+        caller: Caller<'_>,
+        uri: &str,
+        node: &TndsNode,
+    ) -> Result<(), TreeError> {
+        let (_, id) = match self.resolve(uri) {
+            Ok(found) => found,
+            Err(TreeError::NotFound { .. }) => {
+                let parent = uri.rsplit_once('/').map_or(".", |(p, _)| p);
+                let mut n = node.clone();
+                n.path = None;
+                if n.node_name.is_none() {
+                    n.node_name = uri.rsplit_once('/').map(|(_, name)| name.to_owned());
+                }
+                self.import_node(caller, parent, &n)?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if !self.node(id).is_interior() {
+            let format = node.rt.format;
+            let type_ = node.rt.type_.as_ref().map(NodeType::as_str);
+            let value = node.value.as_deref().unwrap_or_default();
+            return self.replace(caller, uri, format, type_, value);
+        }
+        let wanted: Vec<&str> = node
+            .children
+            .iter()
+            .filter_map(|c| c.node_name.as_deref())
+            .collect();
+        let existing: Vec<String> = self
+            .node(id)
+            .children()
+            .iter()
+            .map(|&k| self.node(k).name.to_string())
+            .collect();
+        for name in existing.iter().filter(|n| !wanted.contains(&n.as_str())) {
+            self.delete(caller, &format!("{uri}/{name}"))?;
+        }
+        for child in &node.children {
+            let name = child.node_name.as_deref().unwrap_or_default();
+            self.sync_node(caller, &format!("{uri}/{name}"), child)?;
+        }
+        Ok(())
+    }
+
     fn all_or_nothing<T>(
         &mut self,
         f: impl FnOnce(&mut Tree) -> Result<T, TreeError>,

@@ -58,7 +58,10 @@ fn tnd_list_tnds_exports_subtree_with_properties() {
     assert_eq!(m.nodes.len(), 1);
     let app = &m.nodes[0];
     assert_eq!(app.node_name.as_deref(), Some("App"));
-    assert_eq!(app.path, None, "Paths are relative to the importing Add's target");
+    assert_eq!(
+        app.path, None,
+        "Paths are relative to the importing Add's target"
+    );
     assert_eq!(
         app.rt.type_,
         Some(NodeType::DdfName("com.example/1.0/App".into()))
@@ -239,5 +242,90 @@ fn stdobj_inbox_places_mo_rewrites_references_and_stays_empty() {
         t.get(Caller::Device, "./Inbox").unwrap().data,
         b"",
         "Inbox stays empty"
+    );
+}
+
+#[test]
+fn dm_replace_with_tnds_replaces_whole_subtree() {
+    let mut t = sample();
+    let leaf = |name: &str, f: NodeFormat, v: &[u8]| TndsNode {
+        node_name: Some(name.into()),
+        rt: RtProperties {
+            format: Some(f),
+            ..RtProperties::default()
+        },
+        value: Some(v.to_vec()),
+        ..TndsNode::default()
+    };
+    let app = TndsNode {
+        node_name: Some("App".into()),
+        rt: RtProperties {
+            format: Some(NodeFormat::Node),
+            ..RtProperties::default()
+        },
+        children: vec![
+            leaf("Name", NodeFormat::Chr, b"renamed"),
+            leaf("Mode", NodeFormat::Chr, b"fast"),
+        ],
+        ..TndsNode::default()
+    };
+    let m = MgmtTree {
+        nodes: vec![app],
+        ..MgmtTree::default()
+    };
+    t.replace_tnds(Caller::Device, "./Vendor", &m).unwrap();
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App/Name").unwrap().data,
+        b"renamed"
+    );
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App/Mode").unwrap().data,
+        b"fast"
+    );
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App/Port")
+            .unwrap_err()
+            .status(),
+        404
+    );
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App").unwrap().data,
+        b"Name/Mode"
+    );
+    // Replace never creates the top node, and a failure changes nothing.
+    assert_eq!(
+        t.replace_tnds(Caller::Device, "./Nowhere", &m)
+            .unwrap_err()
+            .status(),
+        404
+    );
+    let bad = MgmtTree {
+        nodes: vec![TndsNode {
+            node_name: Some("App".into()),
+            rt: RtProperties {
+                format: Some(NodeFormat::Node),
+                ..RtProperties::default()
+            },
+            children: vec![
+                leaf("Name", NodeFormat::Chr, b"x"),
+                leaf("N", NodeFormat::Int, b"not-int"),
+            ],
+            ..TndsNode::default()
+        }],
+        ..MgmtTree::default()
+    };
+    assert_eq!(
+        t.replace_tnds(Caller::Device, "./Vendor", &bad)
+            .unwrap_err()
+            .status(),
+        415
+    );
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App/Name").unwrap().data,
+        b"renamed"
+    );
+    assert_eq!(
+        t.get(Caller::Device, "./Vendor/App/Mode").unwrap().data,
+        b"fast"
     );
 }
