@@ -94,7 +94,15 @@ fn dmacc_example_reads_field_by_field() {
         .collect();
     assert_eq!(
         names,
-        ["AppID", "ServerID", "Name", "AAuthPref", "AppAddr", "AppAuth", "Ext"]
+        [
+            "AppID",
+            "ServerID",
+            "Name",
+            "AAuthPref",
+            "AppAddr",
+            "AppAuth",
+            "Ext"
+        ]
     );
 
     assert_chr_leaf(child(acc, "AppID"), "w7");
@@ -177,7 +185,10 @@ fn dmacc_example_survives_xml_to_wbxml_to_xml() {
     // decode() tells the two apart by the first byte.
     assert_eq!(tnds::decode(&wbxml, &limits).unwrap(), from_file);
     assert_eq!(tnds::decode(&xml, &limits).unwrap(), from_file);
-    assert_eq!(tnds::decode(&read("dmacc.xml"), &limits).unwrap(), from_file);
+    assert_eq!(
+        tnds::decode(&read("dmacc.xml"), &limits).unwrap(),
+        from_file
+    );
 }
 
 #[test]
@@ -357,7 +368,9 @@ fn bin_value_text_may_wrap_and_wbxml_may_send_it_as_base64_text() {
     wbxml.extend_from_slice(b"-//OMA//DTD-DM-DDF 1.2//EN\0");
     wbxml.extend_from_slice(&[0x00, 0x02, 0x60, 0x77, 0x03, b'1', b'.', b'2', 0x00, 0x01]);
     wbxml.extend_from_slice(&[0x64, 0x6F, 0x5C, 0x09, 0x01, 0x01]); // Node, RTProperties, Format, bin
-    wbxml.extend_from_slice(&[0x76, 0x03, b'A', b'A', b'E', b'=', 0x00, 0xC3, 0x01, 0xFE, 0x01]);
+    wbxml.extend_from_slice(&[
+        0x76, 0x03, b'A', b'A', b'E', b'=', 0x00, 0xC3, 0x01, 0xFE, 0x01,
+    ]);
     wbxml.extend_from_slice(&[0x01, 0x01]);
     let t = from_wbxml(&wbxml, &TndsLimits::default()).unwrap();
     assert_eq!(t.nodes[0].value.as_deref(), Some(&[0u8, 1, 0xFE][..]));

@@ -56,7 +56,10 @@ fn every_truncation_of_xml_and_wbxml_is_an_error() {
         matches!(e.kind, ErrorKind::UnexpectedEof { open: "Node" }),
         "{e}"
     );
-    assert_eq!(e.to_string(), "line 1, column 59: the document ends inside <Node>");
+    assert_eq!(
+        e.to_string(),
+        "line 1, column 59: the document ends inside <Node>"
+    );
 }
 
 #[test]
@@ -64,8 +67,11 @@ fn root_must_be_mgmttree() {
     let e = xml_err("<SyncML><VerDTD>1.2</VerDTD></SyncML>");
     assert!(matches!(&e.kind, ErrorKind::NotMgmtTree { found } if found == "SyncML"));
     // WBXML: SyncML 1.2 public id, root SyncML (page 0 token 0x2D).
-    let e = from_wbxml(&[0x02, 0xA4, 0x01, 0x6A, 0x00, 0x6D, 0x01], &TndsLimits::default())
-        .unwrap_err();
+    let e = from_wbxml(
+        &[0x02, 0xA4, 0x01, 0x6A, 0x00, 0x6D, 0x01],
+        &TndsLimits::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(&e.kind, ErrorKind::NotMgmtTree { found } if found == "token 0x2D of code page 0"),
         "{e}"
@@ -101,7 +107,10 @@ fn unknown_format_element_is_415_naming_it() {
     let e = xml_err(&tree(
         "<Node><RTProperties><Format>chr</Format></RTProperties></Node>",
     ));
-    assert!(matches!(e.kind, ErrorKind::TextNotAllowed { parent: "Format" }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::TextNotAllowed { parent: "Format" }
+    ));
     let e = xml_err(&tree(
         "<Node><RTProperties><Format><chr>x</chr></Format></RTProperties></Node>",
     ));
@@ -109,11 +118,21 @@ fn unknown_format_element_is_415_naming_it() {
     let e = xml_err(&tree(
         "<Node><RTProperties><Format><chr/><int/></Format></RTProperties></Node>",
     ));
-    assert!(matches!(e.kind, ErrorKind::Duplicate { parent: "Format", .. }));
-    let e = xml_err(&tree(
-        "<Node><RTProperties><Format/></RTProperties></Node>",
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Duplicate {
+            parent: "Format",
+            ..
+        }
     ));
-    assert!(matches!(e.kind, ErrorKind::Missing { parent: "Format", .. }));
+    let e = xml_err(&tree("<Node><RTProperties><Format/></RTProperties></Node>"));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Missing {
+            parent: "Format",
+            ..
+        }
+    ));
 }
 
 /// `depth` nested Nodes, the innermost a leaf.
@@ -165,9 +184,7 @@ fn depth_limit_counts_node_nesting_in_both_encodings() {
     }
     // Deep markup that is not Nodes (inside a skipped DFProperties) is bounded all the same.
     let deep = "<a>".repeat(20) + &"</a>".repeat(20);
-    let doc = tree(&format!(
-        "<Node><DFProperties>{deep}</DFProperties></Node>"
-    ));
+    let doc = tree(&format!("<Node><DFProperties>{deep}</DFProperties></Node>"));
     assert_limit(from_xml(doc.as_bytes(), &limits), "max_depth", 4);
     // A depth far beyond the default is refused before it costs stack.
     let deep_xml = tree(&("<Node>".repeat(100_000) + &"</Node>".repeat(100_000)));
@@ -235,7 +252,13 @@ fn structure_errors_name_the_element() {
         }
     ));
     let e = xml_err(&tree(""));
-    assert!(matches!(e.kind, ErrorKind::Missing { element: "Node", .. }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Missing {
+            element: "Node",
+            ..
+        }
+    ));
     let e = xml_err(&tree(
         "<Node><NodeName>a</NodeName><NodeName>b</NodeName></Node>",
     ));
@@ -250,7 +273,10 @@ fn structure_errors_name_the_element() {
     let e = xml_err(&tree(
         "<Node><RTProperties><ACL/><ACL/></RTProperties></Node>",
     ));
-    assert!(matches!(e.kind, ErrorKind::Duplicate { element: "ACL", .. }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Duplicate { element: "ACL", .. }
+    ));
     let e = xml_err(&tree("<Node><Value>1</Value><Node/></Node>"));
     assert!(matches!(e.kind, ErrorKind::ValueAndChildren));
     let e = xml_err(&tree("<Node><Foo/></Node>"));
@@ -260,17 +286,29 @@ fn structure_errors_name_the_element() {
     let e = xml_err(&tree("<Node><VerDTD>1</VerDTD></Node>"));
     assert!(matches!(e.kind, ErrorKind::UnexpectedElement { .. }));
     let e = xml_err(&tree("<Node>text</Node>"));
-    assert!(matches!(e.kind, ErrorKind::TextNotAllowed { parent: "Node" }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::TextNotAllowed { parent: "Node" }
+    ));
     let e = xml_err(&tree("<Node><NodeName>a<b/></NodeName></Node>"));
     assert!(
         matches!(&e.kind, ErrorKind::ElementInText { found, parent: "NodeName" } if found == "b")
     );
     let e = xml_err(&tree("<Node><Value><x/></Value></Node>"));
-    assert!(matches!(e.kind, ErrorKind::ElementInText { parent: "Value", .. }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::ElementInText {
+            parent: "Value",
+            ..
+        }
+    ));
     let e = xml_err(&tree(
         "<Node><RTProperties><Type><MIME>a</MIME><DDFName/></Type></RTProperties></Node>",
     ));
-    assert!(matches!(e.kind, ErrorKind::Duplicate { parent: "Type", .. }));
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Duplicate { parent: "Type", .. }
+    ));
     for e in [
         xml_err(&tree(LEAF).replace("</MgmtTree>", "</MgmtTree><MgmtTree/>")),
         xml_err(&(tree(LEAF) + "x")),
@@ -307,15 +345,21 @@ fn xml_safety_no_dtd_entities_no_late_declaration() {
     let e = xml_err(
         r#"<!DOCTYPE MgmtTree [<!ENTITY x "boom">]><MgmtTree><VerDTD>&x;</VerDTD></MgmtTree>"#,
     );
-    assert!(matches!(&e.kind, ErrorKind::UnknownEntity { name } if name == "x"), "{e}");
-    let e = xml_err(&tree(
-        "<Node><Value><?xml version=\"1.0\"?></Value></Node>",
-    ));
+    assert!(
+        matches!(&e.kind, ErrorKind::UnknownEntity { name } if name == "x"),
+        "{e}"
+    );
+    let e = xml_err(&tree("<Node><Value><?xml version=\"1.0\"?></Value></Node>"));
     assert!(matches!(e.kind, ErrorKind::Forbidden { .. }), "{e}");
     let e = xml_err("<MgmtTree><VerDTD>1.2</Node></MgmtTree>");
     assert!(matches!(e.kind, ErrorKind::Xml(_)), "{e}");
     let e = from_xml(
-        &[b"<MgmtTree><VerDTD>".as_slice(), &[0xFF], b"</VerDTD></MgmtTree>"].concat(),
+        &[
+            b"<MgmtTree><VerDTD>".as_slice(),
+            &[0xFF],
+            b"</VerDTD></MgmtTree>",
+        ]
+        .concat(),
         &TndsLimits::default(),
     )
     .unwrap_err();

@@ -144,7 +144,9 @@ fn libwbxml_decoding_of_our_wbxml_reads_back() {
     let t = without_bin(from_xml(&dmacc_xml(), &limits()).unwrap());
     let xml = wbxml2xml(&to_wbxml(&t));
     // libwbxml adds the declaration and DOCTYPE, which we skip.
-    assert!(xml.starts_with(b"<?xml version=\"1.0\"?><!DOCTYPE MgmtTree PUBLIC \"-//OMA//DTD-DM-DDF 1.2//EN\""));
+    assert!(xml.starts_with(
+        b"<?xml version=\"1.0\"?><!DOCTYPE MgmtTree PUBLIC \"-//OMA//DTD-DM-DDF 1.2//EN\""
+    ));
     assert_eq!(from_xml(&xml, &limits()).unwrap(), t);
 }
 

@@ -455,25 +455,48 @@ impl<'a, S: Source<'a>> Decoder<'_, S> {
 
     /// The value bytes: for `bin`, text runs are base64 and opaque runs raw; otherwise every run
     /// is taken as it is.
-    fn value(&self, raw: RawValue, bin: bool) -> Result<Vec<u8>, TndsError> {
+    fn value(&self, mut raw: RawValue, bin: bool) -> Result<Vec<u8>, TndsError> {
+        let at = raw.at;
+        let too_long = |len: usize| len > self.limits.max_value_len;
+        let limit = || {
+            self.err_at(
+                at,
+                ErrorKind::LimitExceeded {
+                    limit: "max_value_len",
+                    max: self.limits.max_value_len,
+                },
+            )
+        };
+        // The common case, one run taken as it is, moves instead of copying.
+        if let [Piece::Text(_)] | [Piece::Opaque(_)] = raw.pieces.as_slice() {
+            let only = match raw.pieces.pop() {
+                Some(Piece::Text(t)) if !bin => Some(t.into_bytes()),
+                Some(Piece::Opaque(b)) => Some(b),
+                other => {
+                    raw.pieces.extend(other);
+                    None
+                }
+            };
+            if let Some(v) = only {
+                return if too_long(v.len()) {
+                    Err(limit())
+                } else {
+                    Ok(v)
+                };
+            }
+        }
         let mut out = Vec::new();
         for piece in raw.pieces {
             match piece {
                 Piece::Text(t) if bin => match base64_decode(t.as_bytes()) {
                     Some(bytes) => out.extend_from_slice(&bytes),
-                    None => return Err(self.err_at(raw.at, ErrorKind::InvalidBase64)),
+                    None => return Err(self.err_at(at, ErrorKind::InvalidBase64)),
                 },
                 Piece::Text(t) => out.extend_from_slice(t.as_bytes()),
                 Piece::Opaque(b) => out.extend_from_slice(&b),
             }
-            if out.len() > self.limits.max_value_len {
-                return Err(self.err_at(
-                    raw.at,
-                    ErrorKind::LimitExceeded {
-                        limit: "max_value_len",
-                        max: self.limits.max_value_len,
-                    },
-                ));
+            if too_long(out.len()) {
+                return Err(limit());
             }
         }
         Ok(out)
