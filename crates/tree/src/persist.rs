@@ -105,7 +105,10 @@ pub enum PersistError {
     #[error("not an omadm tree file (the first bytes are not OMADMTR1)")]
     BadMagic,
     /// The file is a tree file of a version this build cannot read.
-    #[error("tree file version {found} is not supported (this build reads version {})", VERSION)]
+    #[error(
+        "tree file version {found} is not supported (this build reads version {})",
+        VERSION
+    )]
     UnsupportedVersion {
         /// The version in the file.
         found: u16,
@@ -158,19 +161,24 @@ impl Tree {
 
     /// The tree in the file format above: canonical, so equal trees give equal bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + 32 * self.len());
+        // Nodes are counted as they are walked, so the count always matches what is written.
+        let mut nodes = Vec::with_capacity(32 * self.len());
+        let mut count: u64 = 0;
+        let mut stack = vec![NodeId::ROOT];
+        while let Some(id) = stack.pop() {
+            self.encode_node(id, &mut nodes);
+            count += 1;
+            stack.extend(self.children(id).iter().rev());
+        }
+        let mut out = Vec::with_capacity(nodes.len() + 32);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_be_bytes());
         let l = self.limits();
         for v in [l.max_depth, l.max_tot_len, l.max_seg_len] {
             out.extend_from_slice(&v.to_be_bytes());
         }
-        put_uleb(&mut out, self.len() as u64);
-        let mut stack = vec![NodeId::ROOT];
-        while let Some(id) = stack.pop() {
-            self.encode_node(id, &mut out);
-            stack.extend(self.children(id).iter().rev());
-        }
+        put_uleb(&mut out, count);
+        out.extend_from_slice(&nodes);
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_be_bytes());
         out
@@ -212,6 +220,10 @@ impl Tree {
     /// Reads a tree from the file format above, validating everything; never panics.
     pub fn from_bytes(b: &[u8]) -> Result<Tree, PersistError> {
         if b.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
+            // An empty or cut-short tree file is damage, not a file of another kind.
+            if b.len() < MAGIC.len() && MAGIC.starts_with(b) {
+                return Err(corrupt(b.len(), "truncated file: shorter than the magic"));
+            }
             return Err(PersistError::BadMagic);
         }
         let mut r = Reader {
@@ -222,12 +234,14 @@ impl Tree {
         if version != VERSION {
             return Err(PersistError::UnsupportedVersion { found: version });
         }
-        let body_end = b.len().checked_sub(4).filter(|&e| e >= r.pos).ok_or(
-            PersistError::Corrupt {
-                offset: b.len(),
-                what: "truncated file: no room for the checksum",
-            },
-        )?;
+        let body_end =
+            b.len()
+                .checked_sub(4)
+                .filter(|&e| e >= r.pos)
+                .ok_or(PersistError::Corrupt {
+                    offset: b.len(),
+                    what: "truncated file: no room for the checksum",
+                })?;
         let (content, tail) = b.split_at(body_end);
         let stored = u32::from_be_bytes(tail.try_into().map_err(|_| PersistError::Corrupt {
             offset: body_end,
@@ -250,10 +264,16 @@ impl Tree {
             return Err(corrupt(count_at, "node count is 0: the root is missing"));
         }
         if count > MAX_NODES {
-            return Err(corrupt(count_at, "node count exceeds the 2^32-1 node limit"));
+            return Err(corrupt(
+                count_at,
+                "node count exceeds the 2^32-1 node limit",
+            ));
         }
         if count > (r.remaining() / MIN_NODE_LEN) as u64 {
-            return Err(corrupt(count_at, "node count exceeds what the file can hold"));
+            return Err(corrupt(
+                count_at,
+                "node count exceeds what the file can hold",
+            ));
         }
         let mut tree = Tree::new(limits);
         let root_at = r.pos;
@@ -262,7 +282,10 @@ impl Tree {
             return Err(corrupt(root_at, "the root node has a name"));
         }
         let Some(mut pending) = root.children else {
-            return Err(corrupt(root_at, "the root node is not interior (Format node)"));
+            return Err(corrupt(
+                root_at,
+                "the root node is not interior (Format node)",
+            ));
         };
         root.apply(&mut tree, NodeId::ROOT);
         let mut read: u64 = 1;
@@ -288,7 +311,10 @@ impl Tree {
             let node = r.node()?;
             read += 1;
             if !is_valid_name(&node.name) {
-                return Err(corrupt(at, "invalid node name (empty, '.', '..' or has '/')"));
+                return Err(corrupt(
+                    at,
+                    "invalid node name (empty, '.', '..' or has '/')",
+                ));
             }
             if tree.child(parent, &node.name).is_some() {
                 return Err(corrupt(at, "two siblings have the same name"));
@@ -415,9 +441,11 @@ impl<'a> Reader<'a> {
     }
 
     fn bytes(&mut self, what: &'static str) -> Result<&'a [u8], PersistError> {
+        // Errors point at the length: that is the field that promised more than there is.
+        let at = self.pos;
         let len = self.uleb(what)?;
-        let len = usize::try_from(len).map_err(|_| corrupt(self.pos, what))?;
-        self.take(len, what)
+        let len = usize::try_from(len).map_err(|_| corrupt(at, what))?;
+        self.take(len, what).map_err(|_| corrupt(at, what))
     }
 
     fn string(&mut self, what: &'static str) -> Result<&'a str, PersistError> {
