@@ -48,6 +48,14 @@ pub enum TreeError {
         /// The Format.
         format: &'static str,
     },
+    /// 400: a virtual URI with the `x` selector names several MO instances where one is needed.
+    #[error("{uri}: names {count} MO instances; name the instance instead of x")]
+    Ambiguous {
+        /// The URI.
+        uri: String,
+        /// How many instances it names.
+        count: usize,
+    },
     /// 500: a transaction call out of order (commit without begin...).
     #[error("transaction: {0}")]
     Transaction(&'static str),
@@ -64,6 +72,7 @@ impl TreeError {
             TreeError::NotAllowed { .. } => 405,
             TreeError::NotSupported { .. } => 406,
             TreeError::BadValue { .. } => 415,
+            TreeError::Ambiguous { .. } => 400,
             TreeError::Transaction(_) => 500,
         }
     }

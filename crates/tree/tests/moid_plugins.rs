@@ -201,3 +201,52 @@ fn plugins_compute_values_and_run_exec() {
         405
     );
 }
+
+#[test]
+fn get_uri_dispatches_queries_and_virtual_uris() {
+    use omadm_tree::GetResult;
+    let t = two_accounts();
+    let owner = Caller::Server("acme-dm");
+    match t.get_uri(owner, "./DMAcc/acme/ServerID").unwrap() {
+        GetResult::Value(v) => assert_eq!(v.data, b"acme-dm"),
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(
+        t.get_uri(owner, "./DMAcc/acme?prop=Type").unwrap(),
+        GetResult::Prop(DMACC_MO.into())
+    );
+    match t.get_uri(owner, "./DMAcc/acme?list=StructData").unwrap() {
+        GetResult::List(l) => assert!(l.iter().any(|x| x.uri == "./DMAcc/acme/AppAddr/1/Addr")),
+        r => panic!("{r:?}"),
+    }
+    match t.get_uri(owner, "./DMAcc/acme?list=TNDS+Value").unwrap() {
+        GetResult::Tnds(m) => assert_eq!(m.nodes[0].node_name.as_deref(), Some("acme")),
+        r => panic!("{r:?}"),
+    }
+    match t
+        .get_uri(owner, &format!("{DMACC_MO}/acme/ServerID"))
+        .unwrap()
+    {
+        GetResult::Value(v) => assert_eq!(v.data, b"acme-dm"),
+        r => panic!("{r:?}"),
+    }
+    // Two instances behind x: the server must name one.
+    assert_eq!(
+        t.get_uri(owner, &format!("{DMACC_MO}/x/ServerID"))
+            .unwrap_err()
+            .status(),
+        400
+    );
+    assert_eq!(
+        t.get_uri(owner, "./DMAcc/acme?prop=Bogus")
+            .unwrap_err()
+            .status(),
+        406
+    );
+    assert_eq!(
+        t.get_uri(owner, "./DMAcc/acme?list=TNDS+Value-ACL")
+            .unwrap_err()
+            .status(),
+        406
+    );
+}
