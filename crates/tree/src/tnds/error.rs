@@ -78,9 +78,11 @@ impl TndsError {
 
 impl fmt::Display for TndsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.position {
-            Some(p) => write!(f, "{p}: {}", self.kind),
-            None => write!(f, "{}", self.kind),
+        match (&self.position, &self.kind) {
+            // The WBXML error names its own byte offset.
+            (_, ErrorKind::Wbxml(e)) if e.offset().is_some() => write!(f, "malformed WBXML at {e}"),
+            (Some(p), k) => write!(f, "{p}: {k}"),
+            (None, k) => write!(f, "{k}"),
         }
     }
 }
