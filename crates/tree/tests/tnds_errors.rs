@@ -381,7 +381,10 @@ fn decode_tells_encodings_apart_and_refuses_neither() {
     let e = decode(&[0x02, 0x01, 0x04, 0x00, 0x60, 0x01], &limits).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::Wbxml(_)), "{e}");
     assert_eq!(e.status(), 415);
-    assert!(e.to_string().starts_with("malformed WBXML at byte 2:"), "{e}");
+    assert!(
+        e.to_string().starts_with("malformed WBXML at byte 2:"),
+        "{e}"
+    );
 }
 
 #[test]
