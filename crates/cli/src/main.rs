@@ -6,9 +6,11 @@
 
 #![forbid(unsafe_code)]
 
+mod bootstrap_cmd;
 mod convert;
 mod inspect;
 mod io;
+mod notify_cmd;
 mod opaque;
 mod status;
 mod tnds;
@@ -47,8 +49,12 @@ struct Cli {
 /// loadtest here.
 #[derive(Debug, Subcommand)]
 enum Commands {
+    #[command(subcommand, about = bootstrap_cmd::ABOUT, long_about = bootstrap_cmd::LONG_ABOUT)]
+    Bootstrap(bootstrap_cmd::Command),
     Convert(convert::Args),
     Inspect(inspect::Args),
+    #[command(subcommand, about = notify_cmd::ABOUT, long_about = notify_cmd::LONG_ABOUT)]
+    Notify(notify_cmd::Command),
     #[command(subcommand, about = tnds::ABOUT, long_about = tnds::LONG_ABOUT)]
     Tnds(tnds::Command),
     #[command(subcommand, about = tree::ABOUT, long_about = tree::LONG_ABOUT)]
@@ -58,8 +64,10 @@ enum Commands {
 impl Commands {
     fn name(&self) -> &'static str {
         match self {
+            Commands::Bootstrap(c) => c.name(),
             Commands::Convert(_) => "convert",
             Commands::Inspect(_) => "inspect",
+            Commands::Notify(c) => c.name(),
             Commands::Tnds(c) => c.name(),
             Commands::Tree(c) => c.name(),
         }
@@ -67,8 +75,10 @@ impl Commands {
 
     fn run(&self) -> anyhow::Result<()> {
         match self {
+            Commands::Bootstrap(c) => c.run(),
             Commands::Convert(args) => convert::run(args),
             Commands::Inspect(args) => inspect::run(args),
+            Commands::Notify(c) => c.run(),
             Commands::Tnds(c) => c.run(),
             Commands::Tree(c) => c.run(),
         }

@@ -25,6 +25,9 @@ mod tag;
 mod wbxml;
 mod xml;
 
+pub mod pkg0;
+pub mod push;
+
 pub use codec::{Encoding, WbxmlOptions};
 pub use codes::{AlertCode, StatusCode};
 pub use compact_str::CompactString;
