@@ -1,2 +1,12 @@
-//! The OMA DM client: a sans-IO session engine, the command executor and the `omadm device` agent. (Not yet implemented; see issue 5.)
+//! The OMA DM client: a sans-IO session engine, the command executor and the `omadm device`
+//! agent.
+//!
+//! Today the crate holds the [`executor`]: it runs the commands of a server's package on the
+//! management tree and answers each with its `Status` (and `Results`). The session engine and the
+//! agent come on top of it (issue 5).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod executor;
+
+pub use executor::{AsyncExec, Executor, UiAnswer};
