@@ -8,5 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod executor;
+pub mod sessionless;
+pub mod ui;
 
 pub use executor::{AsyncExec, Executor, UiAnswer};

@@ -263,9 +263,6 @@ impl Tree {
             .filter(|t| !t.is_empty());
         let value = node.value.as_deref().unwrap_or_default();
         let id = self.add(caller, &uri, format, type_, value)?;
-        if let Some(acl) = node.rt.acl.as_deref().filter(|a| !a.is_empty()) {
-            self.replace_prop(Caller::Device, &uri, Property::Acl, acl)?;
-        }
         if let Some(title) = node.rt.title.as_deref() {
             self.replace_prop(Caller::Device, &uri, Property::Title, title)?;
         }
@@ -275,6 +272,11 @@ impl Tree {
                 _ => uri.clone(),
             };
             self.import_node(caller, &base, child)?;
+        }
+        // The object's ACLs take effect once the whole object is in place: applied earlier, an
+        // ACL that does not grant the importing server Add would refuse the object's own children.
+        if let Some(acl) = node.rt.acl.as_deref().filter(|a| !a.is_empty()) {
+            self.replace_prop(Caller::Device, &uri, Property::Acl, acl)?;
         }
         Ok(id)
     }

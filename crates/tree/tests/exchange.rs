@@ -329,3 +329,43 @@ fn dm_replace_with_tnds_replaces_whole_subtree() {
         b"fast"
     );
 }
+
+#[test]
+fn tnd_add_tnds_acl_applies_after_the_whole_object() {
+    // The object's own ACL does not give the importing server Add; its children still land.
+    let mut t = Tree::default();
+    let m = MgmtTree {
+        nodes: vec![TndsNode {
+            node_name: Some("Obj".into()),
+            rt: RtProperties {
+                format: Some(NodeFormat::Node),
+                acl: Some("Get=*&Replace=other".into()),
+                ..RtProperties::default()
+            },
+            children: vec![TndsNode {
+                node_name: Some("Leaf".into()),
+                rt: RtProperties {
+                    format: Some(NodeFormat::Chr),
+                    ..RtProperties::default()
+                },
+                value: Some(b"v".to_vec()),
+                ..TndsNode::default()
+            }],
+            ..TndsNode::default()
+        }],
+        ..MgmtTree::default()
+    };
+    t.import_tnds(Caller::Server("srv"), "./Vendor", &m)
+        .unwrap();
+    assert_eq!(
+        t.get(Caller::Server("srv"), "./Vendor/Obj/Leaf")
+            .unwrap()
+            .data,
+        b"v"
+    );
+    assert_eq!(
+        t.get_prop(Caller::Device, "./Vendor/Obj", Property::Acl)
+            .unwrap(),
+        "Get=*&Replace=other"
+    );
+}

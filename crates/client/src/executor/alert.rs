@@ -23,6 +23,8 @@ pub enum UiAnswer {
     Input(Vec<CompactString>),
     /// The device cannot show this alert: 406 (DM Protocol 1.3 §10.2).
     NotSupported,
+    /// The alert's Items or options (DM Protocol 1.3 §10.3) are malformed: 400.
+    Malformed,
 }
 
 impl Executor<'_> {
@@ -73,6 +75,7 @@ impl Executor<'_> {
             UiAnswer::Reject | UiAnswer::Cancel => (214, Vec::new()),
             UiAnswer::Timeout => (408, Vec::new()),
             UiAnswer::NotSupported => (406, Vec::new()),
+            UiAnswer::Malformed => (400, Vec::new()),
             UiAnswer::Input(_) if display || confirm => (200, Vec::new()),
             UiAnswer::Input(v) => (
                 200,
