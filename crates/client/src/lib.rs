@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod executor;
+pub mod large_object;
+pub mod notification;
 pub mod sessionless;
 pub mod ui;
 
