@@ -7,7 +7,7 @@ use omadm_security::bootstrap::{
     self, dmacc_document, BootstrapContentType, ImportPolicy, Mac, SecMethod, Secrets,
 };
 use omadm_tree::stdobj::{AppAuth, DmAcc};
-use omadm_tree::tnds::{self, MgmtTree, TndsLimits};
+use omadm_tree::tnds::TndsLimits;
 use omadm_tree::{Caller, Tree};
 
 use crate::io::{self, Output};
@@ -332,29 +332,8 @@ fn verify(a: &VerifyArgs) -> Result<()> {
     io::Output::Stdout.write(out.as_bytes())
 }
 
-/// A tree loaded from a TNDS document added at the root as the device. A top Node naming the
-/// root itself (`.`, or no name and no Path, as `Get .?list=TNDS` writes it) is replaced by its
-/// children.
+/// A tree loaded from a TNDS document at the root as the device (as `omadm tree show` loads it).
 fn load_tree(path: &str) -> Result<Tree> {
     let input = io::read_input(path, TndsLimits::default().max_bytes)?;
-    let name = &input.name;
-    let mut doc: MgmtTree = tnds::decode(&input.bytes, &TndsLimits::default())
-        .map_err(|e| anyhow!("{name}: {}: {e}", status::text(e.status())))?;
-    let mut nodes = Vec::new();
-    for node in std::mem::take(&mut doc.nodes) {
-        let is_root = matches!(node.node_name.as_deref(), None | Some("" | "."))
-            && matches!(node.path.as_deref(), None | Some("" | "."));
-        if is_root {
-            nodes.extend(node.children);
-        } else {
-            nodes.push(node);
-        }
-    }
-    doc.nodes = nodes;
-    let mut tree = Tree::default();
-    if !doc.nodes.is_empty() {
-        tree.import_tnds(Caller::Device, ".", &doc)
-            .map_err(|e| anyhow!("{name}: {}: {e}", status::text(e.status())))?;
-    }
-    Ok(tree)
+    crate::tree::load::load(&input, ".")
 }

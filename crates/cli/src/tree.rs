@@ -1,7 +1,7 @@
 //! `omadm tree`: a management tree built from a TNDS document, seen as a device or a server
 //! sees it.
 
-mod load;
+pub(crate) mod load;
 mod render;
 
 use anyhow::{anyhow, Result};

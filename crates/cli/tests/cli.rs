@@ -1,10 +1,11 @@
 //! End-to-end tests of the `omadm` binary: `convert` and `inspect` on the shared samples.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::Output;
 
+mod common;
+
+use common::{omadm, stderr, temp};
 use omadm_syncml::{
     Command as DmCommand, Data, Item, ItemCommand, Location, Message, Meta, SyncBody, SyncHdr,
 };
@@ -34,31 +35,6 @@ fn sample_starting(dir: &str, prefix: &str) -> String {
     }
 }
 
-/// A path under the temp dir no other test (or test run) uses.
-fn temp(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("omadm-cli-{}-{n}-{name}", std::process::id()))
-}
-
-fn omadm(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn omadm");
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    child.wait_with_output().expect("wait for omadm")
-}
-
 fn ok(args: &[&str]) -> Output {
     let out = omadm(args, None);
     assert!(
@@ -67,10 +43,6 @@ fn ok(args: &[&str]) -> Output {
         stderr(&out)
     );
     out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn read(path: &Path) -> Vec<u8> {

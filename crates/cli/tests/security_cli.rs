@@ -1,68 +1,20 @@
 //! End-to-end tests of `omadm bootstrap` (and `omadm notify` when present).
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::{stderr, stdout, TempFile};
 
 use omadm_security::bootstrap::{self, SecMethod};
 
 const PIN: &str = "1234";
 const IMSI: &str = "001010123456789";
 
-fn temp(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("omadm-sec-cli-{}-{n}-{name}", std::process::id()))
+fn omadm(args: &[&str]) -> std::process::Output {
+    common::omadm(args, None)
 }
 
-/// A temp path, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> TempFile {
-        TempFile(temp(name))
-    }
-
-    fn with(name: &str, contents: &[u8]) -> TempFile {
-        let t = TempFile::new(name);
-        std::fs::write(&t.0, contents).unwrap_or_else(|e| panic!("{}: {e}", t.0.display()));
-        t
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("temp paths are UTF-8")
-    }
-
-    fn read(&self) -> Vec<u8> {
-        std::fs::read(&self.0).unwrap_or_else(|e| panic!("{}: {e}", self.0.display()))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        std::fs::remove_file(&self.0).ok();
-    }
-}
-
-fn omadm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_omadm"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run omadm")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Builds a bootstrap with `method`; returns the file and the Content-Type value.
 fn build(method: &str, node: Option<&str>) -> (TempFile, String) {
-    let out = TempFile::new("bs.wbxml");
+    let out = TempFile::empty("bs.wbxml");
     let mut args = vec![
         "bootstrap",
         "build",
@@ -321,7 +273,7 @@ fn example_package() -> Vec<u8> {
 }
 
 fn notify_build(extra: &[&str]) -> TempFile {
-    let out = TempFile::new("pkg0.bin");
+    let out = TempFile::empty("pkg0.bin");
     let mut args = vec![
         "notify",
         "build",
@@ -450,7 +402,7 @@ fn notify_1_3_round_trip_over_wsp() {
 
 #[test]
 fn notify_usage_errors_exit_2() {
-    let out = TempFile::new("x.bin");
+    let out = TempFile::empty("x.bin");
     for args in [
         vec![
             "notify",

@@ -1,10 +1,8 @@
 //! End-to-end tests of the `omadm` binary: `tnds convert` and `tree show` on small TNDS files.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
+use common::{omadm, stderr, TempFile};
 use omadm_tree::tnds::{self, MgmtTree, TndsLimits};
 
 /// A DMAcc-like subtree. `./DMAcc/srv1` (interior) may be read by srv1 only; `./DMAcc/Public`
@@ -84,60 +82,6 @@ const UNNAMED_ACCOUNT: &str = r#"<MgmtTree xmlns="syncml:dmddf1.2"><VerDTD>1.2</
     <Value>dm.example.com</Value></Node>
 </Node></MgmtTree>"#;
 
-/// A path under the temp dir no other test (or test run) uses.
-fn temp(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("omadm-tree-cli-{}-{n}-{name}", std::process::id()))
-}
-
-/// Writes `contents` to a fresh temp file, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &[u8]) -> TempFile {
-        let path = temp(name);
-        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        TempFile(path)
-    }
-
-    fn empty(name: &str) -> TempFile {
-        TempFile(temp(name))
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("temp paths are UTF-8")
-    }
-
-    fn read(&self) -> Vec<u8> {
-        std::fs::read(&self.0).unwrap_or_else(|e| panic!("{}: {e}", self.0.display()))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        std::fs::remove_file(&self.0).ok();
-    }
-}
-
-fn omadm(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn omadm");
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    child.wait_with_output().expect("wait for omadm")
-}
-
 fn ok(args: &[&str]) -> String {
     let out = omadm(args, None);
     assert!(
@@ -162,10 +106,6 @@ fn fails(args: &[&str]) -> String {
     stderr(&out)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn decode(bytes: &[u8]) -> MgmtTree {
     tnds::decode(bytes, &TndsLimits::default()).unwrap_or_else(|e| panic!("decode: {e}"))
 }
@@ -182,7 +122,7 @@ fn json_uris(json: &str) -> Vec<String> {
 
 #[test]
 fn tnds_convert_to_wbxml_and_back_keeps_the_tree() {
-    let xml = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let xml = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let wbxml = TempFile::empty("dmacc.wbxml");
     let back = TempFile::empty("back.xml");
     ok(&[
@@ -231,7 +171,7 @@ fn tnds_convert_dash_means_stdin_and_stdout() {
 
 #[test]
 fn tnds_convert_errors_name_the_position_and_leave_no_file() {
-    let bad = TempFile::new(
+    let bad = TempFile::with(
         "bad.xml",
         b"<MgmtTree>\n<VerDTD>1.2</VerDTD>\n  <Foo/></MgmtTree>",
     );
@@ -275,7 +215,7 @@ fn tnds_help_explains_tnds() {
 
 #[test]
 fn tree_show_lists_every_node() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let text = ok(&["tree", "show", file.path()]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), DMACC_URIS.len(), "{text}");
@@ -305,7 +245,7 @@ fn tree_show_lists_every_node() {
 
 #[test]
 fn tree_show_as_another_server_hides_the_protected_subtree() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let text = ok(&["tree", "show", file.path(), "--server-id", "srv2"]);
     assert!(text.contains("Public"), "{text}");
     assert!(text.contains("Name"), "{text}");
@@ -325,7 +265,7 @@ fn tree_show_as_another_server_hides_the_protected_subtree() {
 
 #[test]
 fn tree_show_of_a_denied_uri_is_425() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     for list in ["struct", "structdata", "tnds"] {
         let err = fails(&[
             "tree",
@@ -354,13 +294,13 @@ fn tree_show_of_a_denied_uri_is_425() {
 
 #[test]
 fn tree_show_errors_carry_the_dm_status() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let err = fails(&["tree", "show", file.path(), "./DMAcc/Nope"]);
     assert!(err.contains("404 Not found"), "{err}");
     let err = fails(&["tree", "show", file.path(), "DMAcc//srv1"]);
     assert!(err.contains("400 Bad request"), "{err}");
 
-    let bad = TempFile::new(
+    let bad = TempFile::with(
         "bad.xml",
         b"<MgmtTree>\n<VerDTD>1.2</VerDTD>\n<Foo/></MgmtTree>",
     );
@@ -369,14 +309,14 @@ fn tree_show_errors_carry_the_dm_status() {
     assert!(err.contains("line 3, column 1"), "{err}");
 
     let bad_value = DMACC.replace("<Value>8443</Value>", "<Value>many</Value>");
-    let bad = TempFile::new("badvalue.xml", bad_value.as_bytes());
+    let bad = TempFile::with("badvalue.xml", bad_value.as_bytes());
     let err = fails(&["tree", "show", bad.path()]);
     assert!(err.contains("./DMAcc/srv1/Port/PortNbr"), "{err}");
 }
 
 #[test]
 fn tree_show_structdata_prints_values() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let text = ok(&["tree", "show", file.path(), "--list", "structdata"]);
     let line = |name: &str| {
         text.lines()
@@ -402,7 +342,7 @@ fn tree_show_structdata_prints_values() {
 
 #[test]
 fn tree_show_json_parses() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let json = ok(&["tree", "show", file.path(), "--json"]);
     assert_eq!(json_uris(&json), DMACC_URIS);
     let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
@@ -441,13 +381,13 @@ fn tree_show_json_parses() {
 
 #[test]
 fn tree_show_tnds_exports_a_document_that_loads_again() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let exported = ok(&["tree", "show", file.path(), "--list", "tnds"]);
     let doc = decode(exported.as_bytes());
     // The root itself, named ".": tree show must take its children as the root's.
     assert_eq!(doc.nodes.len(), 1);
     assert_eq!(doc.nodes[0].node_name.as_deref(), Some("."));
-    let again = TempFile::new("exported.xml", exported.as_bytes());
+    let again = TempFile::with("exported.xml", exported.as_bytes());
     assert_eq!(
         ok(&["tree", "show", again.path(), "--list", "structdata"]),
         ok(&["tree", "show", file.path(), "--list", "structdata"])
@@ -480,7 +420,7 @@ fn tree_show_tnds_exports_a_document_that_loads_again() {
 
 #[test]
 fn a_document_for_an_add_target_loads_with_at() {
-    let file = TempFile::new("account.xml", UNNAMED_ACCOUNT.as_bytes());
+    let file = TempFile::with("account.xml", UNNAMED_ACCOUNT.as_bytes());
     // At the root, its ACL would take Add=* from the root: refused, with a hint.
     let err = fails(&["tree", "show", file.path()]);
     assert!(err.contains("405"), "{err}");
@@ -517,7 +457,7 @@ fn a_document_for_an_add_target_loads_with_at() {
 
 #[test]
 fn json_with_tnds_is_a_usage_error() {
-    let file = TempFile::new("dmacc.xml", DMACC.as_bytes());
+    let file = TempFile::with("dmacc.xml", DMACC.as_bytes());
     let out = omadm(
         &["tree", "show", file.path(), "--list", "tnds", "--json"],
         None,

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dmacc;
 pub mod executor;
 pub mod large_object;
 pub mod notification;

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use omadm_security::notification::{verify_with_resync, NonceUsed, NotificationError};
 use omadm_syncml::pkg0::{Initiator, Notification, NotificationType, Pkg0Error, UiMode};
-use omadm_tree::{Caller, Tree};
+use omadm_tree::Tree;
 
 /// How long (seconds of the `now` clock) a started session id stays "the same session" for its
 /// server: a re-sent notification inside this window is a [`NotificationRejected::Duplicate`].
@@ -136,13 +136,13 @@ impl NotificationHandler {
         let note = Notification::decode(bytes, kind).map_err(NotificationRejected::Malformed)?;
         let server_id = note.server_id();
         let account = find_account(tree, server_id)?;
-        let creds = srv_creds(tree, &account);
+        let creds = crate::dmacc::srv_creds(tree, &account);
         if creds.is_empty() {
             return Err(NotificationRejected::NoServerCredentials { account });
         }
         let mut best: Option<NonceUsed> = None;
-        for (password, nonce) in &creds {
-            match verify_with_resync(kind, server_id, password, nonce, bytes) {
+        for cred in &creds {
+            match verify_with_resync(kind, server_id, &cred.secret, &cred.nonce, bytes) {
                 Ok(used) => {
                     best = Some(used);
                     if !used.is_resync() {
@@ -193,28 +193,9 @@ impl NotificationHandler {
     }
 }
 
-// The DMAcc lookup below mirrors `sessionless::account::{find, srv_creds}`, which are private to
-// that module; merge the two once that module exposes them to the crate.
-
-fn leaf(tree: &Tree, uri: &str) -> Option<Vec<u8>> {
-    tree.get(Caller::Device, uri).ok().map(|v| v.data)
-}
-
-fn text(tree: &Tree, uri: &str) -> Option<String> {
-    leaf(tree, uri).and_then(|b| String::from_utf8(b).ok())
-}
-
 /// The path `./DMAcc/<X>` of the one account whose ServerID is `server_id`.
 fn find_account(tree: &Tree, server_id: &str) -> Result<String, NotificationRejected> {
-    let mut found = Vec::new();
-    if let Ok((_, root)) = tree.resolve("./DMAcc") {
-        for &acc in tree.children(root) {
-            let path = tree.path_of(acc);
-            if text(tree, &format!("{path}/ServerID")).as_deref() == Some(server_id) {
-                found.push(path);
-            }
-        }
-    }
+    let mut found = crate::dmacc::accounts_for(tree, server_id);
     match found.len() {
         0 => Err(NotificationRejected::NoAccount {
             server_id: server_id.to_owned(),
@@ -225,25 +206,4 @@ fn find_account(tree: &Tree, server_id: &str) -> Result<String, NotificationReje
             count,
         }),
     }
-}
-
-/// (AAuthSecret, AAuthData) of every `SRVCRED` AppAuth entry of the account.
-fn srv_creds(tree: &Tree, account: &str) -> Vec<(String, Vec<u8>)> {
-    let Ok((_, root)) = tree.resolve(&format!("{account}/AppAuth")) else {
-        return Vec::new();
-    };
-    tree.children(root)
-        .iter()
-        .map(|&id| tree.path_of(id))
-        .filter(|p| {
-            text(tree, &format!("{p}/AAuthLevel"))
-                .is_some_and(|l| l.trim().eq_ignore_ascii_case("SRVCRED"))
-        })
-        .filter_map(|p| {
-            Some((
-                text(tree, &format!("{p}/AAuthSecret"))?,
-                leaf(tree, &format!("{p}/AAuthData")).unwrap_or_default(),
-            ))
-        })
-        .collect()
 }

@@ -153,6 +153,18 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_the_wbxml_code_page_tables() {
+        // The element enum repeats the facts of omadm-wbxml's tables for speed; keep them equal.
+        for &t in Tag::ALL {
+            assert_eq!(
+                omadm_wbxml::tables::SYNCML_12.tag_name(t.page(), t.token()),
+                Some(t.name()),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
     fn lowercase_add_is_tolerated() {
         assert_eq!(Tag::from_local_name(b"add"), Some(Tag::Add));
         assert_eq!(Tag::from_local_name(b"Bogus"), None);

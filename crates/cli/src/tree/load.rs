@@ -10,7 +10,7 @@ use crate::io::Input;
 use crate::status;
 
 /// Decodes `input` and imports it into an empty tree at `at` as the device (no ACL checks).
-pub(super) fn load(input: &Input, at: &str) -> Result<Tree> {
+pub(crate) fn load(input: &Input, at: &str) -> Result<Tree> {
     let name = &input.name;
     let mut doc = tnds::decode(&input.bytes, &TndsLimits::default())
         .map_err(|e| anyhow!("{name}: {}: {e}", status::text(e.status())))?;

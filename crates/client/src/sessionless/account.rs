@@ -2,16 +2,9 @@
 //! integrity check against that account's server credentials (Sessionless 1.3 §5.5, §5.6).
 
 use omadm_security::hmac_header::{verify_mac, HmacHeader, MacAlgorithm};
-use omadm_tree::{Caller, Tree};
+use omadm_tree::Tree;
 
 use super::Rejected;
-
-/// One `AppAuth/<n>` entry with `AAuthLevel` = `SRVCRED`.
-struct SrvCred {
-    name: String,
-    secret: String,
-    nonce: Vec<u8>,
-}
 
 /// The matching DMAcc account: its node path and ServerID.
 #[derive(Debug)]
@@ -22,28 +15,11 @@ pub(super) struct Account {
     pub server_id: String,
 }
 
-/// A leaf read as the device (secrets and nonces are not readable by servers).
-fn leaf(tree: &Tree, uri: &str) -> Option<Vec<u8>> {
-    tree.get(Caller::Device, uri).ok().map(|v| v.data)
-}
-
-fn text(tree: &Tree, uri: &str) -> Option<String> {
-    leaf(tree, uri).and_then(|b| String::from_utf8(b).ok())
-}
-
 /// Sessionless 1.3 §5.6 (DM-SM-C-004): the SyncHdr Source LocURI must equal the ServerID of
 /// exactly one DMAcc account; none (no account for this server) and several (ambiguous ACL and
 /// credential choice) are both rejected.
 pub(super) fn find(tree: &Tree, source: &str) -> Result<Account, Rejected> {
-    let mut found = Vec::new();
-    if let Ok((_, root)) = tree.resolve("./DMAcc") {
-        for &acc in tree.children(root) {
-            let path = tree.path_of(acc);
-            if text(tree, &format!("{path}/ServerID")).as_deref() == Some(source) {
-                found.push(path);
-            }
-        }
-    }
+    let mut found = crate::dmacc::accounts_for(tree, source);
     match found.len() {
         0 => Err(Rejected::NoAccount {
             server_id: source.to_owned(),
@@ -57,27 +33,6 @@ pub(super) fn find(tree: &Tree, source: &str) -> Result<Account, Rejected> {
             count,
         }),
     }
-}
-
-fn srv_creds(tree: &Tree, account: &Account) -> Vec<SrvCred> {
-    let Ok((_, root)) = tree.resolve(&format!("{}/AppAuth", account.path)) else {
-        return Vec::new();
-    };
-    tree.children(root)
-        .iter()
-        .map(|&id| tree.path_of(id))
-        .filter(|p| {
-            text(tree, &format!("{p}/AAuthLevel"))
-                .is_some_and(|l| l.trim().eq_ignore_ascii_case("SRVCRED"))
-        })
-        .filter_map(|p| {
-            Some(SrvCred {
-                name: text(tree, &format!("{p}/AAuthName"))?,
-                secret: text(tree, &format!("{p}/AAuthSecret"))?,
-                nonce: leaf(tree, &format!("{p}/AAuthData")).unwrap_or_default(),
-            })
-        })
-        .collect()
 }
 
 /// Sessionless 1.3 §5.5/§5.6: HMAC-SHA256 over the exact message bytes, keyed with the
@@ -101,7 +56,7 @@ pub(super) fn authenticate(
             algorithm: header.algorithm().token(),
         });
     }
-    let creds = srv_creds(tree, account);
+    let creds = crate::dmacc::srv_creds(tree, &account.path);
     if creds.is_empty() {
         return Err(Rejected::NoServerCredentials {
             account: account.path.clone(),
