@@ -28,6 +28,15 @@ impl Tree {
         if let Caller::Server(s) = caller {
             crate::acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
+        // export_node recurses once per level: refuse a subtree deeper than any TNDS reader
+        // (ours included) accepts, before walking it.
+        let max = crate::tnds::TndsLimits::default().max_depth;
+        if self.height(id) > max {
+            return Err(TreeError::NotSupported {
+                uri: path.to_string(),
+                what: "a TNDS object deeper than the TNDS depth limit",
+            });
+        }
         // No Path: TNDS Paths are relative to the target of the Add that imports the object, so
         // the object lands as `<target>/<name>` wherever it is sent (TNDS §6).
         let root = self.export_node(caller, id, sel);
@@ -35,6 +44,17 @@ impl Tree {
             nodes: vec![root],
             ..MgmtTree::default()
         })
+    }
+
+    /// Levels of the subtree at `id` (1 for a leaf), counted without recursion.
+    pub(crate) fn height(&self, id: NodeId) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(id, 1usize)];
+        while let Some((n, d)) = stack.pop() {
+            max = max.max(d);
+            stack.extend(self.node(n).children().iter().map(|&k| (k, d + 1)));
+        }
+        max
     }
 
     fn export_node(&self, caller: Caller<'_>, id: NodeId, sel: &TndsSelection) -> TndsNode {

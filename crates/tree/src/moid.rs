@@ -76,18 +76,13 @@ impl Tree {
     ) -> Result<Vec<Listed>, TreeError> {
         let (path, id) = self.resolve(uri)?;
         crate::ops::inbox_guard(caller, &path)?;
-        let may_get = |k: NodeId| match caller {
-            Caller::Device => true,
-            Caller::Server(s) => self.effective_acl(k).permits(AclCommand::Get, s),
-        };
-        if !may_get(id) {
-            if let Caller::Server(s) = caller {
-                crate::acl::check(self.effective_acl(id), AclCommand::Get, s)?;
-            }
+        if let Caller::Server(s) = caller {
+            crate::acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
         let mut out = Vec::new();
-        let mut stack = vec![id];
-        while let Some(c) = stack.pop() {
+        // The ACL in force travels down with each node instead of being looked up per node.
+        let mut stack = vec![(id, self.effective_acl(id))];
+        while let Some((c, acl_in_force)) = stack.pop() {
             let n = self.node(c);
             if c != id && n.is_interior() && !n.type_.is_empty() {
                 if with_data {
@@ -102,7 +97,16 @@ impl Tree {
                 }
                 continue;
             }
-            stack.extend(n.children().iter().rev().filter(|&&k| may_get(k)));
+            for &k in n.children().iter().rev() {
+                let in_force = self.own_or(k, acl_in_force);
+                let allowed = match caller {
+                    Caller::Device => true,
+                    Caller::Server(s) => in_force.permits(AclCommand::Get, s),
+                };
+                if allowed {
+                    stack.push((k, in_force));
+                }
+            }
         }
         Ok(out)
     }

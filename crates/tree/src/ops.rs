@@ -50,6 +50,7 @@ impl Tree {
         value: &[u8],
     ) -> Result<NodeId, TreeError> {
         let path = NodePath::parse(uri, &self.limits())?;
+        self.check_new_depth(path.depth())?;
         if path.is_root() {
             return Err(TreeError::AlreadyExists {
                 uri: path.to_string(),
@@ -85,15 +86,18 @@ impl Tree {
             format: format.as_str(),
         })?;
         let now = self.now();
+        // The ACL in force at the parent of each new node, carried down instead of looked up
+        // again from every new node (which would cost O(depth²) for a deep implicit Add).
+        let mut parent_acl = self.effective_acl(at).clone();
         for (i, seg) in segs.iter().enumerate().skip(depth) {
             let last = i + 1 == segs.len();
             let f = if last { format } else { NodeFormat::Node };
-            let parent_acl = self.effective_acl(at).clone();
             let id = self.insert(at, seg, f);
             if let Caller::Server(s) = caller {
                 let acl = acl::acl_for_new_node(f == NodeFormat::Node, &parent_acl, s);
                 if !acl.is_empty() {
-                    self.node_mut(id).rare_mut().acl = acl;
+                    self.node_mut(id).rare_mut().acl = acl.clone();
+                    parent_acl = acl;
                 }
             }
             let n = self.node_mut(id);
@@ -240,12 +244,21 @@ impl Tree {
     /// every copied node and Add where the copy lands; the copy and the original are independent.
     pub fn copy(&mut self, caller: Caller<'_>, from: &str, to: &str) -> Result<NodeId, TreeError> {
         let (_, src) = self.resolve(from)?;
-        let mut stack = vec![src];
-        while let Some(c) = stack.pop() {
-            self.check(caller, c, AclCommand::Get)?;
-            stack.extend_from_slice(self.node(c).children());
+        // Get on every copied node, with the ACL in force carried down the walk rather than
+        // looked up again from each node.
+        let mut height = 0;
+        let mut stack = vec![(src, self.effective_acl(src), 1usize)];
+        while let Some((c, acl_in_force, level)) = stack.pop() {
+            if let Caller::Server(s) = caller {
+                acl::check(acl_in_force, AclCommand::Get, s)?;
+            }
+            height = height.max(level);
+            for &k in self.node(c).children() {
+                stack.push((k, self.own_or(k, acl_in_force), level + 1));
+            }
         }
         let to_path = NodePath::parse(to, &self.limits())?;
+        self.check_new_depth(to_path.depth() + height - 1)?;
         if to_path.starts_with(&NodePath::parse(&self.path_of(src), &self.limits())?) {
             return Err(TreeError::NotAllowed {
                 uri: to_path.to_string(),
@@ -264,12 +277,14 @@ impl Tree {
     }
 
     fn copy_children(&mut self, src: NodeId, dst: NodeId) -> Result<(), TreeError> {
-        let kids: Vec<NodeId> = self.node(src).children().to_vec();
+        // Iterative, like every walk over a subtree whose depth a server chooses.
         let now = self.now();
-        for k in kids {
-            let n = self.node(k).snapshot();
-            let id = self.insert(dst, &n.name, n.format);
-            {
+        let mut stack = vec![(src, dst)];
+        while let Some((from, to)) = stack.pop() {
+            let kids: Vec<NodeId> = self.node(from).children().to_vec();
+            for k in kids {
+                let n = self.node(k).snapshot();
+                let id = self.insert(to, &n.name, n.format);
                 let m = self.node_mut(id);
                 m.type_ = n.type_.clone();
                 // The copy inherits its ACL from where it lands; only the Title travels.
@@ -280,8 +295,8 @@ impl Tree {
                     m.content = Content::Leaf(v.clone());
                 }
                 m.touch(now);
+                stack.push((k, id));
             }
-            self.copy_children(k, id)?;
         }
         Ok(())
     }

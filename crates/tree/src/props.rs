@@ -188,20 +188,22 @@ impl Tree {
             acl::check(self.effective_acl(id), AclCommand::Get, s)?;
         }
         let mut out = Vec::new();
-        let mut stack = vec![(id, self.path_of(id))];
-        while let Some((c, uri)) = stack.pop() {
+        // The ACL in force travels down with each node instead of being looked up per node.
+        let mut stack = vec![(id, self.path_of(id), self.effective_acl(id))];
+        while let Some((c, uri, acl_in_force)) = stack.pop() {
             let n = self.node(c);
             let mut value = self.value_of(c);
             if !with_data || n.is_interior() {
                 value.data.clear();
             }
-            for k in n.children().iter().rev() {
+            for &k in n.children().iter().rev() {
+                let in_force = self.own_or(k, acl_in_force);
                 let allowed = match caller {
                     Caller::Device => true,
-                    Caller::Server(s) => self.effective_acl(*k).permits(AclCommand::Get, s),
+                    Caller::Server(s) => in_force.permits(AclCommand::Get, s),
                 };
                 if allowed {
-                    stack.push((*k, format!("{uri}/{}", self.node(*k).name)));
+                    stack.push((k, format!("{uri}/{}", self.node(k).name), in_force));
                 }
             }
             out.push(Listed { uri, value });

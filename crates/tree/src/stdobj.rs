@@ -139,14 +139,14 @@ pub fn install_devinfo(t: &mut Tree, d: &DevInfo) -> Result<(), TreeError> {
 }
 
 /// Creates `./DevDetail` (permanent, `Get=*`), with URI/MaxDepth, MaxTotLen and MaxSegLen from
-/// the tree's limits.
+/// the tree's limits (MaxDepth as [`Tree::effective_max_depth`] enforces it).
 pub fn install_devdetail(t: &mut Tree, d: &DevDetail) -> Result<(), TreeError> {
     interior(t, "./DevDetail", Some(DEVDETAIL_MO), true)?;
     set_acl(t, "./DevDetail", "Get=*")?;
     interior(t, "./DevDetail/URI", None, true)?;
     let l = t.limits();
     for (name, v) in [
-        ("MaxDepth", l.max_depth),
+        ("MaxDepth", t.effective_max_depth()),
         ("MaxTotLen", l.max_tot_len),
         ("MaxSegLen", l.max_seg_len),
     ] {

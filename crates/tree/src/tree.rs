@@ -69,6 +69,28 @@ impl Tree {
         self.limits
     }
 
+    /// Deepest level at which this tree creates nodes, whatever MaxDepth says: without a bound
+    /// a single Add could build a chain whose `?list=` answer is quadratic in the Add's size.
+    pub const MAX_DEPTH: u16 = 1024;
+
+    /// MaxDepth as enforced on node creation: the configured one, capped at [`Tree::MAX_DEPTH`]
+    /// (0, "unlimited" in DevDetail, means the cap). DevDetail/URI/MaxDepth publishes this.
+    pub fn effective_max_depth(&self) -> u16 {
+        match self.limits.max_depth {
+            0 => Tree::MAX_DEPTH,
+            d => d.min(Tree::MAX_DEPTH),
+        }
+    }
+
+    /// 414 when creating a node at `depth` would pass [`Tree::effective_max_depth`].
+    pub(crate) fn check_new_depth(&self, depth: usize) -> Result<(), TreeError> {
+        let max = self.effective_max_depth();
+        if depth > usize::from(max) {
+            return Err(crate::uri::UriError::TooDeep { depth, max }.into());
+        }
+        Ok(())
+    }
+
     /// Sets the URI limits.
     pub fn set_limits(&mut self, limits: UriLimits) {
         self.limits = limits;
@@ -182,6 +204,14 @@ impl Tree {
         }
     }
 
+    /// The ACL in force at `id` given the one in force at its parent: its own when not empty.
+    pub(crate) fn own_or<'a>(&'a self, id: NodeId, parent_in_force: &'a Acl) -> &'a Acl {
+        match self.node(id).acl() {
+            Some(a) if !a.is_empty() => a,
+            _ => parent_in_force,
+        }
+    }
+
     /// Creates a node under `parent`. The caller has checked that the name is free.
     pub(crate) fn insert(&mut self, parent: NodeId, name: &str, format: NodeFormat) -> NodeId {
         let name = CompactString::new(name);
@@ -210,16 +240,27 @@ impl Tree {
 
     /// Removes a node and its subtree.
     pub(crate) fn remove_subtree(&mut self, id: NodeId) {
-        // Children first, so that undoing in reverse restores parents before children.
-        let kids: Vec<NodeId> = self.node(id).children().to_vec();
-        for k in kids.into_iter().rev() {
-            self.remove_subtree(k);
+        // Iterative (a server can build a chain as deep as its messages allow): every node after
+        // its descendants, later siblings first, so that undoing in reverse restores parents
+        // before children and children in their order.
+        let mut order = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            order.push(n);
+            stack.extend(self.node(n).children().iter().rev());
         }
+        for n in order.into_iter().rev() {
+            self.remove_one(n);
+        }
+    }
+
+    /// Removes one node whose children are already gone.
+    fn remove_one(&mut self, id: NodeId) {
         let Some(parent) = self.node(id).parent else {
             return;
         };
         let at = match &mut self.node_mut_raw(parent).content {
-            Content::Interior(c) => match c.iter().position(|&x| x == id) {
+            Content::Interior(c) => match c.iter().rposition(|&x| x == id) {
                 Some(at) => {
                     c.remove(at);
                     at
@@ -286,7 +327,10 @@ impl Tree {
                     let node = self.nodes.get_mut(id.index()).and_then(Option::take);
                     if let Some(p) = node.and_then(|n| n.parent) {
                         if let Content::Interior(c) = &mut self.node_mut_raw(p).content {
-                            c.retain(|&x| x != id);
+                            // Undone in reverse, a created node is its parent's last child.
+                            if let Some(at) = c.iter().rposition(|&x| x == id) {
+                                c.remove(at);
+                            }
                         }
                     }
                     self.free.push(id.0);
@@ -296,7 +340,6 @@ impl Tree {
                     if let Some(slot) = self.nodes.get_mut(id.index()) {
                         *slot = Some(*node);
                     }
-                    self.freed_in_tx.retain(|&s| s != id.0);
                     if let Some(p) = parent {
                         if let Content::Interior(c) = &mut self.node_mut_raw(p).content {
                             let at = at.min(c.len());
@@ -326,7 +369,9 @@ impl Tree {
                 }
             }
         }
-        self.free.append(&mut self.freed_in_tx);
+        // Every slot freed inside the transaction held a node that a Removed step has just put
+        // back (slots freed in a transaction are never reused before it ends).
+        self.freed_in_tx.clear();
         Ok(())
     }
 

@@ -351,3 +351,36 @@ fn atomic_commit_keeps_changes() {
     assert_eq!(t.get(SRV, "./B").unwrap().data, b"b");
     assert_eq!(t.len(), 2);
 }
+
+#[test]
+fn deep_chains_are_capped_and_walked_without_recursion() {
+    // MaxDepth 0 means "unlimited" in DevDetail; the tree still caps creation at MAX_DEPTH so a
+    // single Add cannot build a chain whose ?list= answer is quadratic in the Add's size.
+    let mut t = tree();
+    let max = usize::from(Tree::MAX_DEPTH);
+    assert_eq!(t.effective_max_depth(), Tree::MAX_DEPTH);
+    let too_deep = format!(".{}", "/a".repeat(max + 1));
+    assert_eq!(
+        status(t.add(SRV, &too_deep, NodeFormat::Chr, None, b"v")),
+        414
+    );
+    assert_eq!(t.len(), 1, "a refused Add creates nothing");
+    let uri = format!(".{}", "/a".repeat(max));
+    t.add(SRV, &uri, NodeFormat::Chr, None, b"v").unwrap();
+    assert_eq!(t.len(), max + 1);
+    // A copy one level down would pass the cap.
+    assert_eq!(status(t.copy(SRV, "./a", "./b/c")), 414);
+    t.copy(SRV, "./a", "./b").unwrap();
+    assert_eq!(t.len(), 2 * max + 1);
+    assert_eq!(t.list(SRV, "./b", false).unwrap().len(), max);
+    // No TNDS reader accepts such depth: export refuses before walking it.
+    let sel = omadm_tree::uri::TndsSelection::All;
+    assert_eq!(status(t.export_tnds(SRV, "./a", &sel)), 406);
+    t.delete(SRV, "./a").unwrap();
+    t.begin().unwrap();
+    t.delete(SRV, "./b").unwrap();
+    t.rollback().unwrap();
+    assert_eq!(t.len(), max + 1);
+    t.delete(SRV, "./b").unwrap();
+    assert_eq!(t.len(), 1);
+}
