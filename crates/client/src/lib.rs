@@ -11,7 +11,9 @@ mod dmacc;
 pub mod executor;
 pub mod large_object;
 pub mod notification;
+pub mod session;
 pub mod sessionless;
 pub mod ui;
 
 pub use executor::{AsyncExec, Executor, UiAnswer};
+pub use session::{Env, Event, Incoming, Initiator, Outcome, Outgoing, Session, SessionConfig, SessionError, Step};
