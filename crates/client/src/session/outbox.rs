@@ -15,6 +15,9 @@ use omadm_syncml::{Command, Data, EncodeError, Encoding, Item, Message, Meta, Sy
 /// rather than being cut into a tiny chunk.
 const MIN_CHUNK_ROOM: usize = 128;
 
+/// Bytes allowed per command for WBXML code page switches at its boundaries.
+const PAGE_SLACK: usize = 4;
+
 /// One command waiting to be sent.
 #[derive(Clone, Debug)]
 struct Pending {
@@ -108,19 +111,31 @@ impl Outbox {
         let budget = max_msg_size.saturating_sub(trailer_len);
         let mut used = msg.encoded_len(enc)?;
         let mut taken = 0usize;
+        // Each command is measured alone in a message with the same header (linear, not
+        // quadratic, in the message size); WBXML may need a code page switch more or less at
+        // its boundaries, hence the slack. The whole message is measured exactly at the end.
+        let mut probe = Message {
+            hdr: msg.hdr.clone(),
+            body: SyncBody {
+                commands: Vec::with_capacity(1),
+                final_: true,
+            },
+        };
+        let probe_base = probe.encoded_len(enc)?;
         while let Some(mut p) = self.queue.pop_front() {
             set_cmd_id(&mut p.cmd, next_id);
-            msg.body.commands.push(p.cmd);
-            let len = msg.encoded_len(enc)?;
-            if len <= budget {
-                used = len;
+            probe.body.commands.push(p.cmd);
+            let delta = probe.encoded_len(enc)? - probe_base + PAGE_SLACK;
+            let Some(cmd) = probe.body.commands.pop() else {
+                break;
+            };
+            if used + delta <= budget {
+                msg.body.commands.push(cmd);
+                used += delta;
                 next_id += 1;
                 taken += 1;
                 continue;
             }
-            let Some(cmd) = msg.body.commands.pop() else {
-                break;
-            };
             let Command::Results(_) = cmd else {
                 if taken == 0 {
                     // An indivisible command larger than a whole message: it goes alone,
