@@ -36,6 +36,20 @@ pub trait ExecHandler: Send {
         data: &[u8],
         correlator: Option<&str>,
     ) -> Result<ExecOutcome, u16>;
+
+    /// [`ExecHandler::exec`] with read access to the tree, for handlers whose parameters live in
+    /// sibling nodes (FUMO's `Download/PkgURL`, `Update/PkgData`). [`Plugins::exec`] calls this
+    /// one; the default ignores the tree.
+    fn exec_in(
+        &mut self,
+        tree: &Tree,
+        uri: &str,
+        data: &[u8],
+        correlator: Option<&str>,
+    ) -> Result<ExecOutcome, u16> {
+        let _ = tree;
+        self.exec(uri, data, correlator)
+    }
 }
 
 /// The plugins of a device.
@@ -104,7 +118,7 @@ impl Plugins {
         }
         let p = path.to_string();
         match self.execs.iter_mut().find(|(u, _)| *u == p) {
-            Some((_, h)) => Ok(h.exec(&p, data, correlator)),
+            Some((_, h)) => Ok(h.exec_in(tree, &p, data, correlator)),
             None => Err(TreeError::NotAllowed {
                 uri: p,
                 why: "no Exec handler is bound to this node",
