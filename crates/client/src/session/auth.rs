@@ -61,7 +61,11 @@ impl Session {
         let code = s.code().map_or(0, |c| c.0);
         let mut scheme = None;
         if let Some(ch) = &s.chal {
-            scheme = ch.meta.type_.as_deref().and_then(AuthScheme::from_meta_type);
+            scheme = ch
+                .meta
+                .type_
+                .as_deref()
+                .and_then(AuthScheme::from_meta_type);
             if let Some(sch) = scheme {
                 // §9.1: "the authentication type MUST be kept the same for the whole session"
                 // once established; before that the server decides.
@@ -126,8 +130,7 @@ impl Session {
             .srv_expected
             .clone()
             .unwrap_or_else(|| Nonce::from_bytes(srv.nonce.clone()));
-        let result: Result<AuthScheme, CredError> = match (scheme, hmac, msg.hdr.cred.as_deref())
-        {
+        let result: Result<AuthScheme, CredError> = match (scheme, hmac, msg.hdr.cred.as_deref()) {
             (AuthScheme::Hmac, Some(h), _) => match HmacHeader::parse(h) {
                 Ok(h) if h.username() == srv.name => {
                     verify_mac(&h, &srv.secret, nonce.as_bytes(), body)
@@ -145,6 +148,11 @@ impl Session {
                     .and_then(AuthScheme::from_meta_type)
                     .unwrap_or(AuthScheme::Basic);
                 match sent {
+                    // §9.1: the scheme SRVCRED names holds for the session; a basic credential
+                    // where MD5 is configured is a downgrade, refused with a Chal for ours.
+                    AuthScheme::Basic if scheme != AuthScheme::Basic => Err(
+                        CredError::UnsupportedScheme(AuthScheme::Basic.meta_type().into()),
+                    ),
                     AuthScheme::Basic => cred::verify_basic(&c.data, &srv.name, &srv.secret),
                     AuthScheme::Md5 => {
                         cred::verify_md5(&c.data, &srv.name, &srv.secret, nonce.as_bytes())
@@ -159,7 +167,8 @@ impl Session {
             Ok(used) => {
                 self.srv_authenticated = true;
                 self.challenger.on_success();
-                self.events.push(Event::ServerAuthenticated { scheme: used });
+                self.events
+                    .push(Event::ServerAuthenticated { scheme: used });
                 let code = success_status(used);
                 // A fresh nonce for the next credentials: every message for HMAC, the next
                 // session for MD5 (§9.1).
