@@ -75,11 +75,7 @@ fn text(tree: &Tree, uri: &str) -> Option<String> {
 
 fn children(tree: &Tree, uri: &str) -> Vec<String> {
     match tree.resolve(uri) {
-        Ok((_, id)) => tree
-            .children(id)
-            .iter()
-            .map(|&c| tree.path_of(c))
-            .collect(),
+        Ok((_, id)) => tree.children(id).iter().map(|&c| tree.path_of(c)).collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -104,8 +100,7 @@ pub fn find(tree: &Tree, server_id: &str) -> Result<Account, AgentError> {
     let addr = children(tree, &format!("{path}/AppAddr"))
         .first()
         .and_then(|a| text(tree, &format!("{a}/Addr")));
-    let aauth_pref =
-        text(tree, &format!("{path}/AAuthPref")).filter(|p| !p.trim().is_empty());
+    let aauth_pref = text(tree, &format!("{path}/AAuthPref")).filter(|p| !p.trim().is_empty());
     let client_creds = children(tree, &format!("{path}/AppAuth"))
         .into_iter()
         .filter(|p| {

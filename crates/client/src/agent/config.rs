@@ -137,7 +137,10 @@ pub struct BootstrapSecrets {
 impl std::fmt::Debug for BootstrapSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BootstrapSecrets")
-            .field("network_secret", &self.network_secret.as_ref().map(|_| "<set>"))
+            .field(
+                "network_secret",
+                &self.network_secret.as_ref().map(|_| "<set>"),
+            )
             .field("pin", &self.pin.as_ref().map(|_| "<set>"))
             .finish()
     }

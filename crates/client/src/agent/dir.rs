@@ -104,7 +104,12 @@ impl DeviceDir {
     /// Creates the directory (mode 0700: the tree holds secrets) and writes a first tree and
     /// configuration. Refuses when `tree.bin` exists, unless `force`, which also empties the
     /// alert and update queues.
-    pub fn create(&self, config: &DeviceConfig, tree: &Tree, force: bool) -> Result<(), AgentError> {
+    pub fn create(
+        &self,
+        config: &DeviceConfig,
+        tree: &Tree,
+        force: bool,
+    ) -> Result<(), AgentError> {
         let mut b = fs::DirBuilder::new();
         b.recursive(true);
         #[cfg(unix)]

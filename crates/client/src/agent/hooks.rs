@@ -80,7 +80,12 @@ impl RunOutcome {
     }
 }
 
-/// Runs `program args` with `stdin` and `env`, killing it after `timeout`.
+/// After the program exits, how long its stdout may stay open (a child it left behind holding
+/// the pipe) before we stop reading.
+const STDOUT_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs `program args` with `stdin` and `env`, killing it (and its process group: the programs
+/// it started) after `timeout`.
 pub fn run_program(
     program: &str,
     args: &[String],
@@ -93,6 +98,8 @@ pub fn run_program(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -102,12 +109,13 @@ pub fn run_program(
     };
     // Both pipes on their own threads: a program that ignores stdin, or fills stdout, must not
     // block us (or itself).
-    let writer = child.stdin.take().map(|mut pipe| {
+    if let Some(mut pipe) = child.stdin.take() {
         std::thread::spawn(move || {
             let _ = pipe.write_all(&stdin);
-        })
-    });
-    let reader = child.stdout.take().map(|mut pipe| {
+        });
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(mut pipe) = child.stdout.take() {
         std::thread::spawn(move || {
             let mut kept = Vec::new();
             let mut buf = [0u8; 8192];
@@ -118,14 +126,11 @@ pub fn run_program(
                 let room = MAX_STDOUT.saturating_sub(kept.len());
                 kept.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
             }
-            kept
-        })
-    });
-    let status = wait(&mut child, timeout);
-    if let Some(w) = writer {
-        let _ = w.join();
+            let _ = tx.send(kept);
+        });
     }
-    let out = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    let status = wait(&mut child, timeout);
+    let out = rx.recv_timeout(STDOUT_GRACE).unwrap_or_default();
     match status {
         None => RunOutcome::TimedOut,
         Some(Err(e)) => RunOutcome::NotStarted(e),
@@ -144,19 +149,28 @@ pub fn run_program(
     }
 }
 
+/// Kills `child` and every process of its group.
+fn kill(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Waits for `child` at most `timeout`; `None` (after killing it) when it is still running.
-fn wait(
-    child: &mut std::process::Child,
-    timeout: Duration,
-) -> Option<std::io::Result<ExitStatus>> {
+fn wait(child: &mut std::process::Child, timeout: Duration) -> Option<std::io::Result<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
         match child.try_wait() {
             Ok(Some(s)) => return Some(Ok(s)),
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill(child);
                 return None;
             }
             Ok(None) => {
@@ -176,7 +190,10 @@ pub(crate) fn hook_env(
 ) -> Vec<(&'static str, String)> {
     vec![
         ("OMADM_EXEC_URI", uri.to_owned()),
-        ("OMADM_CORRELATOR", correlator.unwrap_or_default().to_owned()),
+        (
+            "OMADM_CORRELATOR",
+            correlator.unwrap_or_default().to_owned(),
+        ),
         ("OMADM_DIR", dir.root().display().to_string()),
     ]
 }
@@ -214,7 +231,13 @@ impl ExecHandler for HookHandler {
         let env = hook_env(&self.dir, uri, correlator);
         let timeout = self.timeout();
         if !self.hook.async_ {
-            let r = run_program(&self.hook.program, &self.hook.args, data.to_vec(), &env, timeout);
+            let r = run_program(
+                &self.hook.program,
+                &self.hook.args,
+                data.to_vec(),
+                &env,
+                timeout,
+            );
             self.dir
                 .log(&format!("exec {uri}: {} -> {}", r.describe(), r.status()));
             return match r.status() {
@@ -224,7 +247,8 @@ impl ExecHandler for HookHandler {
         }
         let hook = self.hook.clone();
         let dir = self.dir.clone();
-        let (uri, data, correlator) = (uri.to_owned(), data.to_vec(), correlator.map(str::to_owned));
+        let (uri, data, correlator) =
+            (uri.to_owned(), data.to_vec(), correlator.map(str::to_owned));
         self.dir.jobs().spawn("omadm-exec-hook", move || {
             let r = run_program(&hook.program, &hook.args, data, &env, timeout);
             let status = r.status();
@@ -257,7 +281,10 @@ pub fn install(
 ) -> Result<(), AgentError> {
     for hook in &config.exec {
         plugins
-            .register_exec(&hook.uri, Box::new(HookHandler::new(hook.clone(), dir.clone())))
+            .register_exec(
+                &hook.uri,
+                Box::new(HookHandler::new(hook.clone(), dir.clone())),
+            )
             .map_err(|e| AgentError::BadConfig {
                 path: dir.config_path(),
                 what: format!("[[exec]] uri {:?}: {e}", hook.uri),

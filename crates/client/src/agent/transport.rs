@@ -15,7 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_CHARSET, CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, ACCEPT_CHARSET, CACHE_CONTROL, CONTENT_TYPE,
+};
 
 /// The HMAC integrity header (DIGEST.md §3.5).
 pub const HMAC_HEADER: &str = "x-syncml-hmac";

@@ -50,7 +50,11 @@ impl Job {
     }
 
     fn timeout(&self) -> Duration {
-        Duration::from_secs(self.config.timeout_secs.unwrap_or(DEFAULT_ASYNC_TIMEOUT_SECS))
+        Duration::from_secs(
+            self.config
+                .timeout_secs
+                .unwrap_or(DEFAULT_ASYNC_TIMEOUT_SECS),
+        )
     }
 
     fn state(&self, s: FumoState) {

@@ -182,7 +182,11 @@ pub fn install_mo(t: &mut Tree, instance: &str, server_id: &str) -> Result<(), A
         ("Download", NodeFormat::Node, None),
         ("Download/PkgURL", NodeFormat::Chr, text),
         ("Update", NodeFormat::Node, None),
-        ("Update/PkgData", NodeFormat::Bin, Some("application/octet-stream")),
+        (
+            "Update/PkgData",
+            NodeFormat::Bin,
+            Some("application/octet-stream"),
+        ),
         ("DownloadAndUpdate", NodeFormat::Node, None),
         ("DownloadAndUpdate/PkgURL", NodeFormat::Chr, text),
         ("Ext", NodeFormat::Node, None),
@@ -190,7 +194,13 @@ pub fn install_mo(t: &mut Tree, instance: &str, server_id: &str) -> Result<(), A
         add(t, &format!("{base}/{name}"), format, type_, b"")?;
     }
     let state = FumoState::Idle.code().to_string();
-    add(t, &format!("{base}/State"), NodeFormat::Int, text, state.as_bytes())?;
+    add(
+        t,
+        &format!("{base}/State"),
+        NodeFormat::Int,
+        text,
+        state.as_bytes(),
+    )?;
     acl(t, &format!("{base}/State"), &format!("Get={s}"))
 }
 
@@ -202,7 +212,10 @@ pub fn instances(tree: &Tree) -> Vec<String> {
     tree.children(root)
         .iter()
         .map(|&id| tree.path_of(id))
-        .filter(|p| tree.get(Caller::Device, p).is_ok_and(|v| v.type_ == FUMO_MO))
+        .filter(|p| {
+            tree.get(Caller::Device, p)
+                .is_ok_and(|v| v.type_ == FUMO_MO)
+        })
         .collect()
 }
 
@@ -249,7 +262,9 @@ pub fn install(
                 config: config.fumo.clone(),
                 dir: dir.clone(),
             };
-            plugins.register_exec(&uri, Box::new(h)).map_err(registered)?;
+            plugins
+                .register_exec(&uri, Box::new(h))
+                .map_err(registered)?;
         }
         let state = format!("{base}/State");
         let tree_value = tree
@@ -261,7 +276,9 @@ pub fn install(
             applied_seq,
             tree_value,
         };
-        plugins.register_value(&state, Box::new(p)).map_err(registered)?;
+        plugins
+            .register_value(&state, Box::new(p))
+            .map_err(registered)?;
     }
     Ok(())
 }
@@ -337,3 +354,6 @@ impl ExecHandler for FumoHandler {
         Ok(ExecOutcome::Accepted)
     }
 }
+
+#[cfg(test)]
+mod tests;

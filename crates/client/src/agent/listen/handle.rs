@@ -68,9 +68,10 @@ pub(super) async fn notification(l: &Listener, kind: NotificationType, body: Byt
         Err(e @ NotificationRejected::Duplicate { .. }) => {
             (StatusCode::OK, format!("notification ignored: {e}"))
         }
-        Err(e @ NotificationRejected::Malformed(_)) => {
-            (StatusCode::BAD_REQUEST, format!("notification refused: {e}"))
-        }
+        Err(e @ NotificationRejected::Malformed(_)) => (
+            StatusCode::BAD_REQUEST,
+            format!("notification refused: {e}"),
+        ),
         Err(e) => (StatusCode::FORBIDDEN, format!("notification refused: {e}")),
     }
 }
@@ -81,24 +82,26 @@ pub(super) async fn bootstrap(l: &Listener, content_type: String, body: Bytes) -
     let dir = l.dir().clone();
     let secrets = l.inner.config.bootstrap.clone();
     let wait = l.inner.opts.lock_wait;
-    let r = blocking(move || -> Result<Result<Vec<String>, BootstrapError>, AgentError> {
-        let mut lock = dir.lock_tree(wait)?;
-        let s = Secrets {
-            network_secret: secrets.network_secret.as_deref().map(str::as_bytes),
-            pin: secrets.pin.as_deref(),
-        };
-        let created = bootstrap::verify_and_apply_with(
-            lock.tree_mut(),
-            &body,
-            &content_type,
-            &s,
-            &ImportPolicy::default(),
-        );
-        if created.is_ok() {
-            lock.save()?;
-        }
-        Ok(created)
-    })
+    let r = blocking(
+        move || -> Result<Result<Vec<String>, BootstrapError>, AgentError> {
+            let mut lock = dir.lock_tree(wait)?;
+            let s = Secrets {
+                network_secret: secrets.network_secret.as_deref().map(str::as_bytes),
+                pin: secrets.pin.as_deref(),
+            };
+            let created = bootstrap::verify_and_apply_with(
+                lock.tree_mut(),
+                &body,
+                &content_type,
+                &s,
+                &ImportPolicy::default(),
+            );
+            if created.is_ok() {
+                lock.save()?;
+            }
+            Ok(created)
+        },
+    )
     .await;
     match r {
         Err(a) => a,
@@ -150,9 +153,9 @@ pub(super) async fn sessionless(l: &Listener, hmac: Option<String>, body: Bytes)
     };
     for entry in &log {
         match entry {
-            LogEntry::Accepted { server_id, account } => {
-                l.log(&format!("sessionless: accepted from {server_id} ({account})"))
-            }
+            LogEntry::Accepted { server_id, account } => l.log(&format!(
+                "sessionless: accepted from {server_id} ({account})"
+            )),
             LogEntry::Command { cmd, uri, code } => {
                 l.log(&format!("sessionless: {cmd} {uri} -> {code}"))
             }
