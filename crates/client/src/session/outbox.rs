@@ -110,6 +110,7 @@ impl Outbox {
         };
         let budget = max_msg_size.saturating_sub(trailer_len);
         let mut used = msg.encoded_len(enc)?;
+        let first_len = used;
         let mut taken = 0usize;
         // Each command is measured alone in a message with the same header (linear, not
         // quadratic, in the message size); WBXML may need a code page switch more or less at
@@ -151,7 +152,10 @@ impl Outbox {
                 break;
             };
             let room = budget.saturating_sub(used);
-            if room < MIN_CHUNK_ROOM && taken > 0 {
+            // §8 (DM-PRO-LO-C-006): a Results that fits a message of its own is not cut into
+            // chunks; it leads the next message.
+            let fits_alone = !p.continues && first_len + delta <= budget;
+            if (room < MIN_CHUNK_ROOM || fits_alone) && taken > 0 {
                 self.queue.push_front(Pending {
                     cmd,
                     continues: p.continues,

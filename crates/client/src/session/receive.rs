@@ -2,9 +2,7 @@
 //! authentication, its commands run on the tree, and the answer (DM Protocol 1.3 §6-§8).
 
 use compact_str::format_compact;
-use omadm_syncml::{
-    Alert, AlertCode, Command, Data, Item, ItemCommand, Limits, Message, Status,
-};
+use omadm_syncml::{Alert, AlertCode, Command, Data, Item, ItemCommand, Limits, Message, Status};
 
 use super::auth::{hdr_status, HdrVerdict};
 use super::{Env, Event, Incoming, Outcome, Session, SessionError, State, Step};
@@ -14,9 +12,8 @@ use crate::ui;
 
 /// A Status answering `cmd` (CmdID given when packed).
 fn status(msg_ref: &str, cmd: &Command, code: u16, item: Option<&Item>) -> Command {
-    let refs = |l: Option<&omadm_syncml::Location>| {
-        l.map(|l| vec![l.loc_uri.clone()]).unwrap_or_default()
-    };
+    let refs =
+        |l: Option<&omadm_syncml::Location>| l.map(|l| vec![l.loc_uri.clone()]).unwrap_or_default();
     Command::Status(Status {
         msg_ref: msg_ref.into(),
         cmd_ref: cmd.cmd_id().into(),
@@ -38,7 +35,11 @@ fn chunk_item(cmd: &Command) -> Option<(&ItemCommand, &Item)> {
 
 impl Session {
     /// Takes the server's next message and returns what to send, or the end of the session.
-    pub fn receive(&mut self, mut env: Env<'_>, incoming: Incoming<'_>) -> Result<Step, SessionError> {
+    pub fn receive(
+        &mut self,
+        mut env: Env<'_>,
+        incoming: Incoming<'_>,
+    ) -> Result<Step, SessionError> {
         if self.state == super::State::Ended {
             return Err(SessionError::Ended);
         }
@@ -89,9 +90,12 @@ impl Session {
         let verdict = self.check_server(&msg, incoming.hmac, incoming.body)?;
 
         // §7: Alert 1223 from the server ends the session at once.
-        if msg.body.commands.iter().any(|c| {
-            matches!(c, Command::Alert(a) if a.code() == Some(AlertCode::SESSION_ABORT))
-        }) {
+        if msg
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alert(a) if a.code() == Some(AlertCode::SESSION_ABORT)))
+        {
             self.events.push(Event::Aborted { by_server: true });
             self.finish(env.tree);
             return Ok(Step::End(Outcome::AbortedByServer));
@@ -127,14 +131,17 @@ impl Session {
             self.finish(env.tree);
             return Ok(Step::End(Outcome::Completed));
         }
-        // §7.2: while the server's package is not complete, ask for its next message.
-        let trailer = (!msg.body.final_).then(|| {
+        // §7.2: while the server's package is not complete, ask for its next message. Its
+        // "Next Message" response (only Alert 1222 and statuses, no Final) is not such a
+        // package: the server has closed its own and waits for the rest of ours, Final included.
+        let server_done = msg.body.final_ || is_next_message_response(&msg);
+        let trailer = (!server_done).then(|| {
             let mut a = Alert::new("0", AlertCode::NEXT_MESSAGE);
             a.items = Vec::new();
             Command::Alert(a)
         });
         let first = vec![Command::Status(hdr_status(&msg, verdict))];
-        self.emit(first, trailer, msg.body.final_).map(Step::Send)
+        self.emit(first, trailer, server_done).map(Step::Send)
     }
 
     /// The server challenged the client's last message (§9.1): resend package #1 when that was
@@ -287,6 +294,18 @@ impl Session {
         }
         out
     }
+}
+
+/// §7.2: the "Next Message" response holds Alert 1222, Status and Results, nothing else.
+fn is_next_message_response(msg: &Message) -> bool {
+    let next =
+        |c: &Command| matches!(c, Command::Alert(a) if a.code() == Some(AlertCode::NEXT_MESSAGE));
+    msg.body.commands.iter().any(next)
+        && msg
+            .body
+            .commands
+            .iter()
+            .all(|c| next(c) || matches!(c, Command::Status(_) | Command::Results(_)))
 }
 
 /// The command of a chunked object with its whole data, as if it had come in one piece.
