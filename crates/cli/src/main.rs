@@ -8,6 +8,7 @@
 
 mod bootstrap_cmd;
 mod convert;
+mod device_cmd;
 mod inspect;
 mod io;
 mod notify_cmd;
@@ -45,13 +46,14 @@ struct Cli {
     command: Commands,
 }
 
-/// One variant per subcommand; later milestones add server, device, notify, bootstrap and
-/// loadtest here.
+/// One variant per subcommand; later milestones add server and loadtest here.
 #[derive(Debug, Subcommand)]
 enum Commands {
     #[command(subcommand, about = bootstrap_cmd::ABOUT, long_about = bootstrap_cmd::LONG_ABOUT)]
     Bootstrap(bootstrap_cmd::Command),
     Convert(convert::Args),
+    #[command(subcommand, about = device_cmd::ABOUT, long_about = device_cmd::LONG_ABOUT)]
+    Device(device_cmd::Command),
     Inspect(inspect::Args),
     #[command(subcommand, about = notify_cmd::ABOUT, long_about = notify_cmd::LONG_ABOUT)]
     Notify(notify_cmd::Command),
@@ -66,6 +68,7 @@ impl Commands {
         match self {
             Commands::Bootstrap(c) => c.name(),
             Commands::Convert(_) => "convert",
+            Commands::Device(c) => c.name(),
             Commands::Inspect(_) => "inspect",
             Commands::Notify(c) => c.name(),
             Commands::Tnds(c) => c.name(),
@@ -77,6 +80,7 @@ impl Commands {
         match self {
             Commands::Bootstrap(c) => c.run(),
             Commands::Convert(args) => convert::run(args),
+            Commands::Device(c) => c.run(),
             Commands::Inspect(args) => inspect::run(args),
             Commands::Notify(c) => c.run(),
             Commands::Tnds(c) => c.run(),
