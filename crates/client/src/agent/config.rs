@@ -134,6 +134,20 @@ pub struct BootstrapSecrets {
     pub pin: Option<String>,
 }
 
+impl BootstrapSecrets {
+    /// Neither secret is set.
+    pub fn is_empty(&self) -> bool {
+        self.network_secret.is_none() && self.pin.is_none()
+    }
+}
+
+impl FumoConfig {
+    /// Nothing is configured.
+    pub fn is_empty(&self) -> bool {
+        self == &FumoConfig::default()
+    }
+}
+
 impl std::fmt::Debug for BootstrapSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BootstrapSecrets")
@@ -185,13 +199,13 @@ pub struct DeviceConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     /// Secrets for pushed bootstraps.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BootstrapSecrets::is_empty")]
     pub bootstrap: BootstrapSecrets,
     /// Exec hooks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exec: Vec<ExecHook>,
     /// FUMO programs.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "FumoConfig::is_empty")]
     pub fumo: FumoConfig,
 }
 

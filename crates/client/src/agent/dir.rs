@@ -158,30 +158,40 @@ impl DeviceDir {
     /// tree updates to it. Nobody else writes `tree.bin` until the [`TreeLock`] is dropped.
     pub fn lock_tree(&self, wait: Duration) -> Result<TreeLock, AgentError> {
         let lock = FileLock::acquire(&self.tree_lock_path(), wait)?;
+        let c = self.load_current()?;
+        Ok(TreeLock {
+            dir: self.clone(),
+            _lock: lock,
+            tree: c.tree,
+            applied_seq: c.applied_seq,
+            skipped: c.skipped,
+        })
+    }
+
+    /// A copy of the current tree (queued updates applied), for reading only. Takes no tree
+    /// lock: `tree.bin` is only ever replaced whole, so this never waits for a running session
+    /// (and sees the tree as that session found it).
+    pub fn read_tree(&self) -> Result<Tree, AgentError> {
+        Ok(self.load_current()?.tree)
+    }
+
+    /// `tree.bin` with the queued updates applied.
+    fn load_current(&self) -> Result<Current, AgentError> {
         let mut tree = load_tree(&self.tree_path())?;
         tree.set_now(now_secs());
-        let updates = self.queued_updates()?;
         let mut skipped = Vec::new();
         let mut applied_seq = 0;
-        for u in updates {
+        for u in self.queued_updates()? {
             if let Err(e) = u.apply(&mut tree) {
                 skipped.push((u.clone(), e));
             }
             applied_seq = applied_seq.max(u.seq);
         }
-        Ok(TreeLock {
-            dir: self.clone(),
-            _lock: lock,
+        Ok(Current {
             tree,
             applied_seq,
             skipped,
         })
-    }
-
-    /// A copy of the current tree (queued updates applied), for reading only: the lock is held
-    /// just while loading.
-    pub fn read_tree(&self) -> Result<Tree, AgentError> {
-        Ok(self.lock_tree(DEFAULT_LOCK_WAIT)?.tree)
     }
 
     /// Appends `alert` to `alerts.json`; its id.
@@ -300,6 +310,15 @@ impl DeviceDir {
         write_atomic(path, &bytes)?;
         Ok(r)
     }
+}
+
+/// What [`DeviceDir::load_current`] gives.
+struct Current {
+    tree: Tree,
+    /// The last sequence number applied.
+    applied_seq: u64,
+    /// The updates that could not be applied, and why.
+    skipped: Vec<(TreeUpdate, TreeError)>,
 }
 
 fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T, AgentError> {

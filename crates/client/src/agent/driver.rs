@@ -4,7 +4,8 @@
 //! PLACEHOLDER: the engine is being written; [`run_session`] answers
 //! [`AgentError::SessionEngineUnavailable`] until it lands. What it will do, and what the rest of
 //! the agent already provides for it:
-//! 1. take the tree with [`DeviceDir::lock_tree`] and [`super::plugins`] for it;
+//! 1. take the tree with [`DeviceDir::lock_tree`], create the nodes of Exec hooks
+//!    ([`super::hooks::ensure_nodes`]) and build [`super::plugins`] for it;
 //! 2. read the account ([`super::account::find`]) and the queued Generic Alerts
 //!    ([`DeviceDir::queued_alerts`], sent with [`super::alerts::GenericAlert::to_command`]);
 //! 3. exchange messages with [`super::transport::Transport::post`];

@@ -51,8 +51,8 @@ pub enum RunOutcome {
     Signalled,
     /// It ran past its timeout and was killed.
     TimedOut,
-    /// It could not be started.
-    NotStarted(std::io::Error),
+    /// It could not be started, or waited for.
+    Failed(std::io::Error),
 }
 
 impl RunOutcome {
@@ -65,7 +65,7 @@ impl RunOutcome {
                 .ok()
                 .filter(|c| (400..=599).contains(c))
                 .unwrap_or(500),
-            RunOutcome::Signalled | RunOutcome::TimedOut | RunOutcome::NotStarted(_) => 500,
+            RunOutcome::Signalled | RunOutcome::TimedOut | RunOutcome::Failed(_) => 500,
         }
     }
 
@@ -75,7 +75,7 @@ impl RunOutcome {
             RunOutcome::Exited { code, .. } => format!("exit {code}"),
             RunOutcome::Signalled => "killed by a signal".into(),
             RunOutcome::TimedOut => "timed out".into(),
-            RunOutcome::NotStarted(e) => format!("not started: {e}"),
+            RunOutcome::Failed(e) => format!("failed: {e}"),
         }
     }
 }
@@ -105,7 +105,7 @@ pub fn run_program(
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return RunOutcome::NotStarted(e),
+        Err(e) => return RunOutcome::Failed(e),
     };
     // Both pipes on their own threads: a program that ignores stdin, or fills stdout, must not
     // block us (or itself).
@@ -133,7 +133,7 @@ pub fn run_program(
     let out = rx.recv_timeout(STDOUT_GRACE).unwrap_or_default();
     match status {
         None => RunOutcome::TimedOut,
-        Some(Err(e)) => RunOutcome::NotStarted(e),
+        Some(Err(e)) => RunOutcome::Failed(e),
         Some(Ok(s)) => match s.code() {
             Some(code) => RunOutcome::Exited {
                 code,

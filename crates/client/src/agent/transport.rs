@@ -42,13 +42,10 @@ pub enum TransportError {
         source: std::io::Error,
     },
     /// The CA file holds no usable PEM certificate.
-    #[error("{}: not a PEM certificate bundle", .path.display())]
+    #[error("{}: holds no PEM certificate", .path.display())]
     CaPem {
         /// The file.
         path: PathBuf,
-        /// The parser's error.
-        #[source]
-        source: reqwest::Error,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client")]
@@ -163,12 +160,11 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(false);
         if let Some((path, pem)) = &opts.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|source| {
-                TransportError::CaPem {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
+            let no_pem = || TransportError::CaPem { path: path.clone() };
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| no_pem())?;
+            if certs.is_empty() {
+                return Err(no_pem());
+            }
             for c in certs {
                 b = b.add_root_certificate(c);
             }
