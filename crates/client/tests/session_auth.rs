@@ -662,3 +662,183 @@ fn dm_pro_c_001_hmac_server_verified_each_message() {
     assert_eq!(dev.value("./Vendor/A").unwrap(), b"y");
     assert_eq!(stored(&dev, SRVCRED), issued(4));
 }
+
+/// §9.1: "If a request includes security credentials and the response code to the request is
+/// 200, the same credentials MUST be sent within the next request"; with a Chal, the digest is
+/// made with its next nonce. Each message then carries a fresh MD5 Cred.
+#[test]
+fn dm_pro_c_001_9_1_status_200_asks_credentials_again_with_next_nonce() {
+    let mut dev = Dev::new(device(Some("DIGEST"), None), config());
+    dev.start();
+    let mut cmds = vec![hdr_status_chal(
+        1,
+        200,
+        "syncml:auth-md5",
+        Some(&b64(b"n-1")),
+    )];
+    cmds.extend(answers_to_pkg1(1).into_iter().skip(1));
+    cmds.push(add("./Vendor/A", "a"));
+    let m2 = dev.answer(&server_msg(1, cmds, true));
+    assert_eq!(
+        m2.hdr.cred.as_ref().unwrap().data,
+        cred::md5_digest(CL_NAME, CL_SECRET, b"n-1")
+    );
+    let mut cmds = vec![hdr_status_chal(
+        2,
+        200,
+        "syncml:auth-md5",
+        Some(&b64(b"n-2")),
+    )];
+    cmds.push(get("./Vendor/A"));
+    let m3 = dev.answer(&server_msg(2, cmds, true));
+    assert_eq!(
+        m3.hdr.cred.as_ref().unwrap().data,
+        cred::md5_digest(CL_NAME, CL_SECRET, b"n-2")
+    );
+    let end = server_msg(3, vec![hdr_status(3, 212)], true);
+    assert_eq!(ended(dev.recv(&end)), Outcome::Completed);
+    assert_eq!(stored(&dev, CLCRED), b"n-2");
+}
+
+/// §9.1 in the middle of a package #3 that spans messages: the server refuses one of its
+/// messages (401 with a new nonce); the client sends that message's Statuses and Results
+/// again with credentials over the new nonce, and the rest of its package after them — every
+/// answer still arrives exactly once in the messages the server accepted.
+#[test]
+fn dm_pro_c_001_9_1_challenge_mid_package_resends_without_losing_answers() {
+    let mut tree = device(Some("DIGEST"), None);
+    for i in 0..30 {
+        tree.add(
+            Caller::Device,
+            &format!("./Vendor/N{i:02}"),
+            omadm_tree::format::NodeFormat::Chr,
+            None,
+            format!("value-{i:02}-{}", "x".repeat(40)).as_bytes(),
+        )
+        .unwrap();
+    }
+    let mut dev = Dev::new(tree, config());
+    dev.start();
+    let mut cmds = vec![hdr_status_chal(
+        1,
+        200,
+        "syncml:auth-md5",
+        Some(&b64(b"n-1")),
+    )];
+    cmds.extend(answers_to_pkg1(1).into_iter().skip(1));
+    cmds.extend((0..30).map(|i| get(&format!("./Vendor/N{i:02}"))));
+    let mut pkg2 = server_msg(1, cmds, true);
+    let mut meta = Meta::default();
+    meta.more_mut().max_msg_size = Some("2048".into());
+    pkg2.hdr.meta = Some(meta);
+    let mut m = dev.answer(&pkg2);
+    assert!(!m.body.final_, "the answers need several messages");
+
+    // The server refuses the first message of package #3.
+    let refused = m.clone();
+    let retry = dev.answer(&server_msg(
+        2,
+        vec![hdr_status_chal(
+            2,
+            401,
+            "syncml:auth-md5",
+            Some(&b64(b"n-2")),
+        )],
+        true,
+    ));
+    assert_eq!(
+        retry.hdr.cred.as_ref().unwrap().data,
+        cred::md5_digest(CL_NAME, CL_SECRET, b"n-2")
+    );
+    let strip = |m: &Message| -> Vec<Command> {
+        m.body
+            .commands
+            .iter()
+            .filter(|c| !matches!(c, Command::Status(s) if s.cmd == "SyncHdr"))
+            .cloned()
+            .map(|mut c| {
+                if let Command::Status(s) = &mut c {
+                    s.cmd_id = "".into();
+                }
+                if let Command::Results(r) = &mut c {
+                    r.cmd_id = "".into();
+                }
+                c
+            })
+            .collect()
+    };
+    let resent = strip(&retry);
+    assert_eq!(
+        resent[..strip(&refused).len()],
+        strip(&refused)[..],
+        "the refused message's answers come first, unchanged"
+    );
+
+    let mut accepted = vec![retry.clone()];
+    m = retry;
+    let mut id = 3;
+    while !m.body.final_ {
+        let mut cmds = answers_to(&m, 200);
+        cmds[0] = hdr_status_chal(id - 1, 200, "syncml:auth-md5", Some(&b64(b"n-3")));
+        cmds.push(alert(omadm_syncml::AlertCode::NEXT_MESSAGE));
+        m = dev.answer(&server_msg(id, cmds, false));
+        accepted.push(m.clone());
+        id += 1;
+    }
+    let answered: Vec<String> = accepted
+        .iter()
+        .flat_map(|m| m.body.commands.iter())
+        .filter_map(|c| match c {
+            Command::Status(s) if s.cmd == "Get" => Some(format!("S{}", s.cmd_ref)),
+            Command::Results(r) => Some(format!("R{}", r.cmd_ref)),
+            _ => None,
+        })
+        .collect();
+    let want: Vec<String> = (4..34)
+        .flat_map(|i| [format!("S{i}"), format!("R{i}")])
+        .collect();
+    assert_eq!(answered, want);
+    let end = server_msg(id, answers_to(&m, 200), true);
+    assert_eq!(ended(dev.recv(&end)), Outcome::Completed);
+}
+
+/// DIGEST.md §3.3: the retry budget is per challenge, not per session. A server that wants
+/// credentials in every message (200) and challenges three times during a long session — each
+/// time answered correctly — does not make the client give up.
+#[test]
+fn dm_pro_c_001_9_1_each_challenge_has_its_own_retries() {
+    let mut dev = Dev::new(device(Some("DIGEST"), None), config());
+    dev.start();
+    let mut cmds = vec![hdr_status(1, 200)];
+    cmds.extend(answers_to_pkg1(1).into_iter().skip(1));
+    cmds.push(add("./Vendor/A", "0"));
+    dev.answer(&server_msg(1, cmds, true));
+    let mut id = 2;
+    for round in 1..=3 {
+        let nonce = format!("round-{round}");
+        let m = dev.answer(&server_msg(
+            id,
+            vec![hdr_status_chal(
+                id,
+                401,
+                "syncml:auth-md5",
+                Some(&b64(nonce.as_bytes())),
+            )],
+            true,
+        ));
+        id += 1;
+        assert_eq!(
+            m.hdr.cred.as_ref().unwrap().data,
+            cred::md5_digest(CL_NAME, CL_SECRET, nonce.as_bytes()),
+            "round {round}"
+        );
+        let mut cmds = vec![hdr_status(id - 1, 200)];
+        cmds.push(replace("./Vendor/A", &round.to_string()));
+        let m = dev.answer(&server_msg(id, cmds, true));
+        id += 1;
+        assert_eq!(statuses(&m), [("Replace".into(), "2".into(), 200)]);
+    }
+    let end = server_msg(id, vec![hdr_status(id - 1, 212)], true);
+    assert_eq!(ended(dev.recv(&end)), Outcome::Completed);
+    assert_eq!(dev.value("./Vendor/A").unwrap(), b"3");
+}

@@ -80,6 +80,8 @@ impl Session {
         }
         match code {
             212 => {
+                // DIGEST.md §3.3: the retries are per challenge; accepted, the budget is whole.
+                self.challenges = 0;
                 self.cl_nonce.on_authenticated();
                 self.send_cred = self.cl_scheme == Some(AuthScheme::Hmac);
                 self.events.push(Event::ClientAuthenticated { code });
@@ -88,6 +90,7 @@ impl Session {
             200 => {
                 // §9.1: a 200 to a request with credentials: send them again next time.
                 if self.send_cred || self.cl_scheme == Some(AuthScheme::Hmac) {
+                    self.challenges = 0;
                     self.cl_nonce.on_authenticated();
                     self.events.push(Event::ClientAuthenticated { code });
                 }

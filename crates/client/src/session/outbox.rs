@@ -61,6 +61,17 @@ impl Outbox {
         }));
     }
 
+    /// Queues commands at the head of the package, in their order (a refused message sent
+    /// again before the rest).
+    pub fn prepend(&mut self, cmds: Vec<Command>) {
+        for cmd in cmds.into_iter().rev() {
+            self.queue.push_front(Pending {
+                cmd,
+                continues: false,
+            });
+        }
+    }
+
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()

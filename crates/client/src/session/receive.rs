@@ -157,16 +157,17 @@ impl Session {
         if self.challenges > 2 || self.cred().is_none() && self.mac_for(b"").is_none() {
             return Err(SessionError::AuthFailed { code });
         }
-        self.outbox.clear();
         if self.state == State::Init {
+            self.outbox.clear();
             self.outbox.extend(self.pkg1.clone());
             return self.emit(Vec::new(), None, true);
         }
+        // The refused message goes again, ahead of the rest of the package still queued.
         let again: Vec<Command> = std::mem::take(&mut self.last_sent)
             .into_iter()
             .filter(|c| !matches!(c, Command::Status(s) if s.cmd_ref == "0"))
             .collect();
-        self.outbox.extend(again);
+        self.outbox.prepend(again);
         let first = vec![Command::Status(hdr_status(msg, verdict))];
         self.emit(first, None, msg.body.final_)
     }
