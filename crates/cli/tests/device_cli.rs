@@ -123,11 +123,12 @@ struct Listening {
 }
 
 impl Listening {
-    fn start(dir: &Path) -> Listening {
+    fn start(dir: &Path, extra: &[&str]) -> Listening {
         let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
             .args(["device", "listen", "--dir"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -271,7 +272,7 @@ fn listen_applies_verified_pushes_and_refuses_the_others() {
     let mut config = d.load_config().unwrap();
     config.bootstrap.network_secret = Some(NETWORK_SECRET.into());
     d.save_config(&config).unwrap();
-    let l = Listening::start(&dir);
+    let l = Listening::start(&dir, &[]);
 
     // A sessionless command message signed with SRVCRED: applied, tree saved.
     let body = sessionless("./FUMO/1/PkgName", "fw-2.0");
@@ -388,6 +389,24 @@ fn listen_applies_verified_pushes_and_refuses_the_others() {
     // The log file has the events too.
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
     assert!(log.contains("bootstrap applied"), "{log}");
+}
+
+#[test]
+fn listen_bounds_the_body_and_takes_post_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    init(&dir, "http://127.0.0.1:9/dm", &["--no-fumo"]);
+    let l = Listening::start(&dir, &["--max-body", "256"]);
+    let big = vec![0u8; 1000];
+    let (code, _) = l.post(WBXML, &[("x-syncml-hmac", sign(&big, SRV_SECRET))], &big);
+    assert_eq!(code, 413);
+    let mut s = TcpStream::connect_timeout(&l.addr, WAIT).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 405"), "{resp}");
 }
 
 /// A one-shot HTTP server on 127.0.0.1: answers `status` to the first request and hands back

@@ -267,3 +267,44 @@ impl DeviceConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of the module doc, as written there.
+    fn doc_example() -> String {
+        let src = include_str!("config.rs");
+        src.lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.strip_prefix("//! ").unwrap_or(l.trim_start_matches("//!")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let c = DeviceConfig::parse(&doc_example(), Path::new("device.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.server_id, "dm.example");
+        assert_eq!(c.encoding, WireEncoding::Wbxml);
+        assert_eq!(c.exec.len(), 1);
+        assert!(!c.exec[0].async_);
+        assert_eq!(c.bootstrap.pin.as_deref(), Some("1234"));
+        assert!(c.fumo.download.is_some() && c.fumo.update.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = DeviceConfig::parse(
+            "device_id = \"d\"\nserver_id = \"s\"\nserver_url = \"u\"\nmax_msg_sise = 1\n",
+            Path::new("dev/device.toml"),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("dev/device.toml") && e.contains("max_msg_sise"), "{e}");
+    }
+}
