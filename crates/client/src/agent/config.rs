@@ -279,7 +279,10 @@ mod tests {
             .skip_while(|l| !l.starts_with("//! ```toml"))
             .skip(1)
             .take_while(|l| !l.starts_with("//! ```"))
-            .map(|l| l.strip_prefix("//! ").unwrap_or(l.trim_start_matches("//!")))
+            .map(|l| {
+                l.strip_prefix("//! ")
+                    .unwrap_or(l.trim_start_matches("//!"))
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -305,6 +308,9 @@ mod tests {
         .map(|_| ())
         .unwrap_err()
         .to_string();
-        assert!(e.contains("dev/device.toml") && e.contains("max_msg_sise"), "{e}");
+        assert!(
+            e.contains("dev/device.toml") && e.contains("max_msg_sise"),
+            "{e}"
+        );
     }
 }
