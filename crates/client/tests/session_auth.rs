@@ -842,3 +842,49 @@ fn dm_pro_c_001_9_1_each_challenge_has_its_own_retries() {
     assert_eq!(ended(dev.recv(&end)), Outcome::Completed);
     assert_eq!(dev.value("./Vendor/A").unwrap(), b"3");
 }
+
+/// §9: when the server challenges the client in package #2, the client goes back to package #1
+/// and "MUST NOT challenge the DM Server" there; the server's missing credentials in that
+/// message do not count as a failed attempt. The server's next message, still without
+/// credentials, gets the first challenge (407), not the end of the session.
+#[test]
+fn dm_pro_c_001_9_no_server_challenge_while_resending_package_1() {
+    let mut tree = device(Some("BASIC"), Some("DIGEST"));
+    tree.delete(Caller::Device, &format!("{CLCRED}/AAuthType"))
+        .unwrap();
+    let mut dev = Dev::new(tree, config());
+    fixed_nonces(&mut dev);
+    dev.start();
+    let again = dev.answer(&server_msg(
+        1,
+        vec![hdr_status_chal(1, 407, "syncml:auth-basic", None)],
+        true,
+    ));
+    assert!(
+        !again
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Status(_))),
+        "package #1 again, no Status and so no challenge"
+    );
+    assert!(again.hdr.cred.is_some());
+
+    let mut cmds = answers_to_pkg1(2);
+    cmds.push(add("./Vendor/A", "a"));
+    let m3 = dev.answer(&server_msg(2, cmds, true));
+    let st = hdr_status_of(&m3).unwrap();
+    assert_eq!(st.data, "407");
+    assert_eq!(
+        st.chal.as_ref().unwrap().meta.next_nonce(),
+        Some(b64(&issued(1)).as_str()),
+        "the first nonce issued is the one sent"
+    );
+    assert_eq!(statuses(&m3), [("Add".into(), "4".into(), 407)]);
+
+    let mut m = server_msg(3, vec![hdr_status(3, 200), add("./Vendor/A", "a")], true);
+    m.hdr.cred = Some(Box::new(server_md5_cred(&issued(1))));
+    let m4 = dev.answer(&m);
+    assert_eq!(hdr_code(&m4), Some(212));
+    assert_eq!(dev.value("./Vendor/A").unwrap(), b"a");
+}

@@ -8,7 +8,7 @@ mod scenario;
 use common::*;
 use omadm_client::session::{Event, Outcome, Session};
 use omadm_client::ui::AutoAccept;
-use omadm_syncml::{AlertCode, Command, Data, Message, Meta};
+use omadm_syncml::{AlertCode, Command, Data, Encoding, Message, Meta};
 use omadm_tree::format::NodeFormat;
 use omadm_tree::{Caller, Tree};
 use scenario::*;
@@ -55,6 +55,16 @@ fn device_with(nodes: &[(&str, &str)]) -> Tree {
 /// scripted-server harness.
 #[test]
 fn dm_pro_mul_c_001_package_3_spans_messages_final_on_last() {
+    sixty_gets(Encoding::Xml);
+}
+
+/// The same over WBXML: MaxMsgSize holds for the WBXML bytes sent.
+#[test]
+fn dm_pro_mul_c_001_package_3_spans_messages_final_on_last_wbxml() {
+    sixty_gets(Encoding::Wbxml);
+}
+
+fn sixty_gets(encoding: Encoding) {
     let values: Vec<(String, String)> = (0..60)
         .map(|i| (format!("./Vendor/N{i:02}"), text(64, i as u8)))
         .collect();
@@ -63,7 +73,9 @@ fn dm_pro_mul_c_001_package_3_spans_messages_final_on_last() {
         .map(|(u, v)| (u.as_str(), v.as_str()))
         .collect();
     let mut tree = device_with(&nodes);
-    let mut session = Session::new(&tree, config()).unwrap();
+    let mut cfg = config();
+    cfg.encoding = encoding;
+    let mut session = Session::new(&tree, cfg).unwrap();
     let first = session.start(&tree).unwrap();
     let mut ui = AutoAccept;
     let mut next_alerts = Vec::new();
@@ -73,7 +85,7 @@ fn dm_pro_mul_c_001_package_3_spans_messages_final_on_last() {
             let mut cmds = answers_to_pkg1(1);
             cmds.extend(values.iter().map(|(u, _)| get(u)));
             let pkg2 = with_limits(server_msg(id, cmds, true), Some(2048), None);
-            return Some((pkg2.encode(omadm_syncml::Encoding::Xml).unwrap(), None));
+            return Some((pkg2.encode(Encoding::Xml).unwrap(), None));
         }
         assert!(
             out.body.len() <= 2048,
@@ -94,7 +106,7 @@ fn dm_pro_mul_c_001_package_3_spans_messages_final_on_last() {
         if !final_ {
             next_alerts.push((id, reply.body.commands.last().unwrap().cmd_id().to_owned()));
         }
-        Some((reply.encode(omadm_syncml::Encoding::Xml).unwrap(), None))
+        Some((reply.encode(Encoding::Xml).unwrap(), None))
     });
     check_client_messages(&sent);
     assert_eq!(outcome, Ok(Outcome::Completed));
@@ -370,8 +382,20 @@ fn dm_pro_lo_c_007_object_over_client_max_obj_size_413() {
 /// server answers each chunk 213 with Alert 1222 (the §8 "Get a Large Object" figure).
 #[test]
 fn dm_pro_lo_c_004_009_large_results_chunked_with_size_on_first() {
+    large_results(Encoding::Xml);
+}
+
+/// The same over WBXML.
+#[test]
+fn dm_pro_lo_c_004_009_large_results_chunked_with_size_on_first_wbxml() {
+    large_results(Encoding::Wbxml);
+}
+
+fn large_results(encoding: Encoding) {
     let value = text(5000, 11);
-    let mut dev = Dev::new(device_with(&[("./Vendor/Big", &value)]), config());
+    let mut cfg = config();
+    cfg.encoding = encoding;
+    let mut dev = Dev::new(device_with(&[("./Vendor/Big", &value)]), cfg);
     dev.start();
     let mut cmds = answers_to_pkg1(1);
     cmds.push(get("./Vendor/Big"));

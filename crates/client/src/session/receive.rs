@@ -87,7 +87,16 @@ impl Session {
                 }
             }
         }
-        let verdict = self.check_server(&msg, incoming.hmac, incoming.body)?;
+        let verdict = if challenged.is_some() && self.state == State::Init {
+            // §9: challenged in package #2, the client resends package #1 and "MUST NOT
+            // challenge the DM Server" there; the server's credentials are checked afterwards.
+            HdrVerdict {
+                code: 200,
+                chal: None,
+            }
+        } else {
+            self.check_server(&msg, incoming.hmac, incoming.body)?
+        };
 
         // §7: Alert 1223 from the server ends the session at once.
         if msg
