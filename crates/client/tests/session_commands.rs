@@ -406,3 +406,20 @@ fn dm_pro_abort_c_001_004_005_client_abort() {
         Err(SessionError::Ended)
     ));
 }
+
+/// §6.2: "The same SessionID MUST be used throughout the whole session": a server message
+/// with another SessionID is refused, and nothing in it runs.
+#[test]
+fn dm_pro_c_005_other_session_id_refused() {
+    let mut dev = Dev::new(device(Some("BASIC"), None), config());
+    dev.start();
+    let mut cmds = answers_to_pkg1(1);
+    cmds.push(add("./Vendor/A", "a"));
+    let mut m = server_msg(1, cmds, true);
+    m.hdr.session_id = "2".into();
+    assert!(matches!(
+        dev.recv(&m),
+        Err(SessionError::SessionIdMismatch { .. })
+    ));
+    assert!(dev.value("./Vendor/A").is_none());
+}

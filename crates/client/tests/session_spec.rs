@@ -137,7 +137,7 @@ fn answers(m: &Message) -> Vec<String> {
                     ))
                     .collect::<Vec<_>>()
             ),
-            other => format!("{}", other.name()),
+            other => other.name().to_string(),
         })
         .collect()
 }
@@ -193,8 +193,7 @@ fn dm_pro_11_2_display_get_replace() {
         &mut tree,
         &spec_example("dmpro_11.2.4_pkg4_server_continue.xml"),
     ));
-    let want =
-        Message::decode(&spec_example("dmpro_11.2.5_pkg3_client_response.xml")).unwrap();
+    let want = Message::decode(&spec_example("dmpro_11.2.5_pkg3_client_response.xml")).unwrap();
     assert_eq!(pkg3b.hdr, want.hdr);
     // The one place the engine answers differently: 11.2.2 Gets ./antivirus_data/version, so
     // ./antivirus_data is an interior node, and 11.2.4 then Replaces it with a file. An interior
