@@ -17,4 +17,6 @@ pub mod sessionless;
 pub mod ui;
 
 pub use executor::{AsyncExec, Executor, UiAnswer};
-pub use session::{Env, Event, Incoming, Initiator, Outcome, Outgoing, Session, SessionConfig, SessionError, Step};
+pub use session::{
+    Env, Event, Incoming, Initiator, Outcome, Outgoing, Session, SessionConfig, SessionError, Step,
+};

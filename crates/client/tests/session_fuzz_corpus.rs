@@ -75,7 +75,13 @@ pub fn client_session(data: &[u8]) {
             ui: &mut ui,
             now: 0,
         };
-        match s.receive(env, Incoming { body: data, hmac: None }) {
+        match s.receive(
+            env,
+            Incoming {
+                body: data,
+                hmac: None,
+            },
+        ) {
             Ok(Step::Send(o)) => {
                 Message::decode(&o.body).expect("an answer decodes");
             }

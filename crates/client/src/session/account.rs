@@ -55,11 +55,7 @@ fn text(tree: &Tree, uri: &str) -> Option<String> {
 
 fn children(tree: &Tree, uri: &str) -> Vec<String> {
     match tree.resolve(uri) {
-        Ok((_, id)) => tree
-            .children(id)
-            .iter()
-            .map(|&c| tree.path_of(c))
-            .collect(),
+        Ok((_, id)) => tree.children(id).iter().map(|&c| tree.path_of(c)).collect(),
         Err(_) => Vec::new(),
     }
 }

@@ -478,10 +478,8 @@ impl Session {
             return Err(SessionError::Ended);
         }
         self.outbox.clear();
-        self.outbox.extend([Command::Alert(Alert::new(
-            "1",
-            AlertCode::SESSION_ABORT,
-        ))]);
+        self.outbox
+            .extend([Command::Alert(Alert::new("1", AlertCode::SESSION_ABORT))]);
         let out = self.emit(Vec::new(), None, true)?;
         self.events.push(Event::Aborted { by_server: false });
         self.finish(tree);
