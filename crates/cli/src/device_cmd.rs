@@ -3,6 +3,8 @@
 mod init;
 mod listen;
 mod report;
+mod respond;
+mod run;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -32,6 +34,10 @@ leave a torn tree.";
 pub enum Command {
     #[command(long_about = init::LONG_ABOUT)]
     Init(init::Args),
+    #[command(long_about = run::LONG_ABOUT)]
+    Run(run::Args),
+    #[command(long_about = respond::LONG_ABOUT)]
+    Respond(respond::Args),
     #[command(long_about = report::LONG_ABOUT)]
     Report(report::Args),
     #[command(long_about = listen::LONG_ABOUT)]
@@ -42,6 +48,8 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Init(_) => "device init",
+            Command::Run(_) => "device run",
+            Command::Respond(_) => "device respond",
             Command::Report(_) => "device report",
             Command::Listen(_) => "device listen",
         }
@@ -50,6 +58,8 @@ impl Command {
     pub fn run(&self) -> Result<()> {
         match self {
             Command::Init(a) => init::run(a),
+            Command::Run(a) => run::run(a),
+            Command::Respond(a) => respond::run(a),
             Command::Report(a) => report::run(a),
             Command::Listen(a) => listen::run(a),
         }

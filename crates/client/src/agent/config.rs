@@ -8,7 +8,11 @@
 //! max_msg_size = 16384                 # MaxMsgSize the client announces
 //! max_obj_size = 1048576               # MaxObjSize the client announces
 //! user_agent = "omadm-device/0.1.0"
+//! ver_proto = "DM/1.3"                 # SyncHdr VerProto; "DM/1.2" for a DM 1.2 server
 //! # ca_file = "/etc/omadm/ca.pem"      # extra trusted root(s) for https, PEM
+//!
+//! [mo_codes]                           # DM 1.3 package #0 Requested-MO codes -> MO identifiers
+//! "1" = "urn:oma:mo:oma-fumo:1.0"
 //!
 //! [bootstrap]                          # secrets to verify pushed bootstraps (SEC=...)
 //! network_secret = "234150000000001"
@@ -168,6 +172,11 @@ fn default_max_obj_size() -> usize {
     DEFAULT_MAX_OBJ_SIZE
 }
 
+/// DM Protocol 1.3 §6: VerProto `DM/1.3`.
+fn default_ver_proto() -> String {
+    "DM/1.3".to_owned()
+}
+
 /// `omadm-device/<version>`.
 pub fn default_user_agent() -> String {
     format!("omadm-device/{}", super::VERSION)
@@ -195,6 +204,15 @@ pub struct DeviceConfig {
     /// HTTP `User-Agent` [default: `omadm-device/<version>`].
     #[serde(default = "default_user_agent")]
     pub user_agent: String,
+    /// SyncHdr VerProto of session messages [default: `DM/1.3`, which DM Protocol 1.3 §6 asks
+    /// for; `DM/1.2` talks to a DM 1.2 server].
+    #[serde(default = "default_ver_proto")]
+    pub ver_proto: String,
+    /// What the Requested-MO codes of a DM 1.3 notification mean (code, as decimal text, to MO
+    /// identifier). The code table is not public (DIGEST-1.3.md), so the device owner supplies
+    /// it; a code not listed here is logged and skipped.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mo_codes: std::collections::BTreeMap<String, String>,
     /// Extra trusted root certificates (PEM) for https.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
@@ -220,6 +238,8 @@ impl DeviceConfig {
             max_msg_size: DEFAULT_MAX_MSG_SIZE,
             max_obj_size: DEFAULT_MAX_OBJ_SIZE,
             user_agent: default_user_agent(),
+            ver_proto: default_ver_proto(),
+            mo_codes: std::collections::BTreeMap::new(),
             ca_file: None,
             bootstrap: BootstrapSecrets::default(),
             exec: Vec::new(),
@@ -258,6 +278,19 @@ impl DeviceConfig {
         }
         if self.max_msg_size == 0 || self.max_obj_size == 0 {
             return Err(bad("max_msg_size and max_obj_size must be positive".into()));
+        }
+        if self.ver_proto != "DM/1.2" && self.ver_proto != "DM/1.3" {
+            return Err(bad(format!(
+                "ver_proto {:?}: must be \"DM/1.2\" or \"DM/1.3\"",
+                self.ver_proto
+            )));
+        }
+        for code in self.mo_codes.keys() {
+            if code.parse::<u16>().is_err() {
+                return Err(bad(format!(
+                    "[mo_codes] key {code:?}: must be a Requested-MO code, 0-65535"
+                )));
+            }
         }
         for h in &self.exec {
             if h.program.is_empty() {

@@ -112,9 +112,18 @@ pub enum AgentError {
     /// The `x-syncml-hmac` header could not be built.
     #[error("cannot build x-syncml-hmac: {0}")]
     Hmac(#[from] omadm_security::hmac_header::HeaderError),
-    /// [`super::run_session`] is a placeholder until the session engine lands.
-    #[error("session engine not yet available")]
-    SessionEngineUnavailable,
+    /// The session engine stopped the session (see [`SessionError`]).
+    #[error("session failed: {0}")]
+    Session(#[from] crate::session::SessionError),
+    /// The server kept the session going past the bound; the client aborted it (1223).
+    #[error("the server kept the session going for more than {max_messages} messages; aborted it (Alert 1223)")]
+    SessionTooLong {
+        /// The bound.
+        max_messages: usize,
+    },
+    /// A blocking task of the agent panicked or was cancelled.
+    #[error("agent task failed: {0}")]
+    Task(String),
 }
 
 impl AgentError {

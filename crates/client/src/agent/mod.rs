@@ -16,7 +16,7 @@
 //! - [`report`]: sessionless reports (OMA DM Sessionless Reporting 1.3) sent over [`transport`].
 //! - [`listen`]: the HTTP push receiver (`omadm device listen`): notifications, bootstraps and
 //!   sessionless command messages.
-//! - [`driver`]: [`run_session`], the engine-driven DM session (not yet available).
+//! - [`driver`]: [`run_session`], one DM session driven by the [`crate::session`] engine.
 //!
 //! # Who writes `tree.bin`
 //!
@@ -49,7 +49,7 @@ pub mod updates;
 
 pub use config::{DeviceConfig, ExecHook, FumoConfig, Program, WireEncoding};
 pub use dir::{DeviceDir, TreeLock, DEFAULT_LOCK_WAIT};
-pub use driver::{run_session, SessionTrigger};
+pub use driver::{run_session, run_session_with, RunOptions, SessionReport, SessionTrigger};
 pub use error::AgentError;
 pub use jobs::Jobs;
 

@@ -59,7 +59,12 @@ pub(super) async fn notification(l: &Listener, kind: NotificationType, body: Byt
             tokio::spawn(async move {
                 let dir = l2.dir().clone();
                 match run_session(&dir, trigger).await {
-                    Ok(()) => l2.log("session: done"),
+                    Ok(r) => l2.log(&format!(
+                        "session {}: {:?}, {} event(s)",
+                        r.session_id,
+                        r.outcome,
+                        r.events.len()
+                    )),
                     Err(e) => l2.log(&format!("session: {e}")),
                 }
             });
