@@ -113,7 +113,7 @@ pub enum AgentError {
     #[error("cannot build x-syncml-hmac: {0}")]
     Hmac(#[from] omadm_security::hmac_header::HeaderError),
     /// The session engine stopped the session (see [`SessionError`]).
-    #[error("session failed: {0}")]
+    #[error("session failed")]
     Session(#[from] crate::session::SessionError),
     /// The server kept the session going past the bound; the client aborted it (1223).
     #[error("the server kept the session going for more than {max_messages} messages; aborted it (Alert 1223)")]
