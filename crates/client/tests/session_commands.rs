@@ -6,7 +6,7 @@ mod common;
 mod scenario;
 
 use common::*;
-use omadm_client::session::{Event, GenericAlert, Initiator, Outcome};
+use omadm_client::session::{Event, GenericAlert, Initiator, Outcome, TreeChange};
 use omadm_client::ui::AutoReject;
 use omadm_client::{AsyncExec, SessionError};
 use omadm_syncml::{AlertCode, Command, Data};
@@ -231,6 +231,120 @@ fn dm_pro_galert_c_004_async_exec_result_echoes_correlator() {
     let it = &a.items[0];
     assert_eq!(it.source.as_ref().unwrap().loc_uri, "./Vendor/Run");
     assert_eq!(it.data, Some(Data::from("200")));
+}
+
+/// §6.7 (DM-PRO-GAlert-C-001/-003, -002, -005, -006): package #1 carries each queued Generic
+/// Alert as Alert 1226 with one Item: Meta Type (the alert type URN) and Format, Meta Mark when
+/// the alert has one (and none otherwise: informational), Source LocURI when the alert is
+/// about a management object, and none when it is not.
+#[test]
+fn dm_pro_galert_c_002_005_006_generic_alerts_in_package_1() {
+    let mut cfg = config();
+    cfg.generic_alerts = vec![
+        GenericAlert {
+            source: Some("./FUMO/1".into()),
+            alert_type: "urn:oma:at:fumo:1.0:update".into(),
+            format: "int".into(),
+            mark: Some("critical".into()),
+            data: "200".into(),
+            ..GenericAlert::default()
+        },
+        GenericAlert {
+            alert_type: "com.example.battery.low".into(),
+            format: "chr".into(),
+            data: "5%".into(),
+            ..GenericAlert::default()
+        },
+    ];
+    let mut dev = Dev::new(device(Some("BASIC"), None), cfg);
+    let m = dev.start();
+    assert_eq!(alerts(&m), [1201, 1226, 1226]);
+    let generic: Vec<_> = m
+        .body
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Alert(a) if a.data.as_deref() == Some("1226") => Some(a),
+            _ => None,
+        })
+        .collect();
+    let (a, b) = (&generic[0].items, &generic[1].items);
+    assert_eq!((a.len(), b.len()), (1, 1), "one Item each");
+    let meta = a[0].meta.as_ref().expect("Meta");
+    assert_eq!(meta.type_.as_deref(), Some("urn:oma:at:fumo:1.0:update"));
+    assert_eq!(meta.format.as_deref(), Some("int"));
+    assert_eq!(
+        meta.more.as_ref().and_then(|x| x.mark.as_deref()),
+        Some("critical")
+    );
+    assert_eq!(
+        a[0].source.as_ref().map(|l| l.loc_uri.as_str()),
+        Some("./FUMO/1")
+    );
+    assert_eq!(a[0].data, Some(Data::from("200")));
+    let meta = b[0].meta.as_ref().expect("Meta");
+    assert_eq!(meta.type_.as_deref(), Some("com.example.battery.low"));
+    assert_eq!(meta.format.as_deref(), Some("chr"));
+    assert_eq!(meta.more.as_ref().and_then(|x| x.mark.clone()), None);
+    assert!(b[0].source.is_none(), "not tied to a management object");
+    assert_eq!(b[0].data, Some(Data::from("5%")));
+}
+
+/// DM 1.3 §6.3, §6.8: package #1 carries the tree-change alert (1227 summary, or 1228 with one
+/// Item per changed MO) and, for the MOs a DM 1.3 notification requested, Alert 1229 with each
+/// instance as TNDS (Source = the instance root, Meta Format xml, Type the TNDS media type).
+#[test]
+fn dm13_package_1_tree_change_and_requested_mo_alerts() {
+    let mut cfg = config();
+    cfg.tree_change = Some(TreeChange::Unchanged);
+    let m = Dev::new(device(Some("BASIC"), None), cfg).start();
+    assert_eq!(alerts(&m), [1201, 1227]);
+
+    let mut cfg = config();
+    cfg.initiator = Initiator::Server;
+    cfg.tree_change = Some(TreeChange::Changed(vec![
+        "./FUMO".into(),
+        "./Vendor".into(),
+    ]));
+    cfg.requested_mos = vec![
+        "urn:oma:mo:oma-dm-devinfo:1.0".into(),
+        "urn:x:none:1.0".into(),
+    ];
+    let m = Dev::new(device(Some("BASIC"), None), cfg).start();
+    assert_eq!(
+        alerts(&m),
+        [1200, 1228, 1229],
+        "no 1229 for an MO the device lacks"
+    );
+    let find = |code: &str| {
+        m.body
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                Command::Alert(a) if a.data.as_deref() == Some(code) => Some(a.clone()),
+                _ => None,
+            })
+            .expect("alert")
+    };
+    let changed: Vec<_> = find("1228").items.iter().map(|i| i.data.clone()).collect();
+    assert_eq!(
+        changed,
+        [Some(Data::from("./FUMO")), Some(Data::from("./Vendor"))]
+    );
+    let req = find("1229");
+    assert_eq!(req.items.len(), 1);
+    let it = &req.items[0];
+    assert_eq!(
+        it.source.as_ref().map(|l| l.loc_uri.as_str()),
+        Some("./DevInfo")
+    );
+    let meta = it.meta.as_ref().expect("Meta");
+    assert_eq!(meta.format.as_deref(), Some("xml"));
+    assert_eq!(meta.type_.as_deref(), Some(omadm_tree::tnds::MIME_XML));
+    let Some(Data::Text(xml)) = &it.data else {
+        panic!("TNDS text expected");
+    };
+    assert!(xml.contains("<MgmtTree") && xml.contains("DevId"), "{xml}");
 }
 
 /// DM RepPro Atomic (DM-PRO-C-006): a child fails, so the Atomic answers 507, the children

@@ -519,3 +519,39 @@ fn dm_pro_lo_c_011_devdetail_lrgobj_true() {
     let r = results(&m);
     assert_eq!(r[0].items[0].data.as_ref().unwrap().as_bytes(), b"true");
 }
+
+/// §6.1.2 (DM-PRO-Abort-C-003, -004): a client that aborts while its package #3 is still going
+/// out in several messages sends, with the Alert 1223, the Status and Results not sent yet that
+/// fit the server's MaxMsgSize, and Final; when they do not fit, the abort goes alone.
+#[test]
+fn dm_pro_abort_c_003_abort_carries_the_answers_not_sent_yet() {
+    // (Gets, server MaxMsgSize): the remaining answers fit the abort's message, or they do not.
+    for (gets, max_msg, fits) in [(2usize, 1000u64, true), (60, 1000, false)] {
+        let mut dev = Dev::new(device(Some("BASIC"), None), config());
+        dev.start();
+        let mut cmds = answers_to_pkg1(1);
+        cmds.extend((0..gets).map(|_| get("./DevInfo/Man")));
+        let first = dev.answer(&with_limits(server_msg(1, cmds, true), Some(max_msg), None));
+        assert!(!first.body.final_, "{gets} Gets: the answers span messages");
+        let sent = results(&first).len();
+        assert!(sent < gets);
+        let out = dev.session.abort(&mut dev.tree).unwrap();
+        assert!(
+            out.body.len() as u64 <= max_msg,
+            "the abort respects MaxMsgSize"
+        );
+        dev.sent.push(out);
+        let abort = dev.last();
+        assert!(abort.body.final_, "DM-PRO-Abort-C-004");
+        assert_eq!(alerts(&abort), [1223]);
+        if fits {
+            assert_eq!(
+                sent + results(&abort).len(),
+                gets,
+                "every Results sent once"
+            );
+        } else {
+            assert_eq!(abort.body.commands.len(), 1, "the abort alone");
+        }
+    }
+}

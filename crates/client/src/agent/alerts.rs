@@ -7,7 +7,7 @@
 //! those the server answered ([`super::DeviceDir::remove_alerts`]), so an alert survives a failed
 //! session and a crash.
 
-use omadm_syncml::{Alert, AlertCode, Command, CompactString, Data, Item, Location, Meta};
+use omadm_syncml::Command;
 use serde::{Deserialize, Serialize};
 
 /// One Generic Alert (DM Protocol 1.3 §6.7.1).
@@ -33,22 +33,23 @@ pub struct GenericAlert {
 
 impl GenericAlert {
     /// The Alert command: Data 1226, the Correlator, one Item with Source, Meta Type/Format/Mark
-    /// and Data (§6.7.1).
+    /// and Data (§6.7.1), as the session engine sends it.
     pub fn to_command(&self, cmd_id: &str) -> Command {
-        let mut meta = Meta::format_type(&self.format, &self.alert_type);
-        if let Some(m) = &self.mark {
-            meta.more_mut().mark = Some(m.as_str().into());
+        crate::session::GenericAlert::from(self).to_command(cmd_id)
+    }
+}
+
+impl From<&GenericAlert> for crate::session::GenericAlert {
+    fn from(a: &GenericAlert) -> crate::session::GenericAlert {
+        crate::session::GenericAlert {
+            correlator: a.correlator.clone(),
+            source: a.source.clone(),
+            target: None,
+            alert_type: a.alert_type.clone(),
+            format: a.format.clone(),
+            mark: a.mark.clone(),
+            data: a.data.clone(),
         }
-        let item = Item {
-            source: self.source.as_deref().map(Location::new),
-            meta: Some(meta),
-            data: Some(Data::Text(self.data.as_str().into())),
-            ..Item::default()
-        };
-        let mut a = Alert::new(cmd_id, AlertCode::GENERIC);
-        a.correlator = self.correlator.as_deref().map(CompactString::from);
-        a.items = vec![item];
-        Command::Alert(a)
     }
 }
 

@@ -262,15 +262,7 @@ pub async fn run_session_with(
     let queued = dir.queued_alerts()?;
     cfg.generic_alerts = queued
         .iter()
-        .map(|q| GenericAlert {
-            correlator: q.alert.correlator.clone(),
-            source: q.alert.source.clone(),
-            target: None,
-            alert_type: q.alert.alert_type.clone(),
-            format: q.alert.format.clone(),
-            mark: q.alert.mark.clone(),
-            data: q.alert.data.clone(),
-        })
+        .map(|q| GenericAlert::from(&q.alert))
         .collect();
     let server_id = cfg.server_id.clone();
     let (mut work, first) = blocking(move || -> Result<(Work, Outgoing), AgentError> {

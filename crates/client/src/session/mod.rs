@@ -75,6 +75,18 @@ pub struct GenericAlert {
     pub data: String,
 }
 
+impl GenericAlert {
+    /// The Alert command (§6.7.1): Data 1226, the Correlator, one Item with Source, Target,
+    /// Meta Type/Format/Mark and Data.
+    pub fn to_command(&self, cmd_id: &str) -> Command {
+        let mut c = pkg1::generic(self);
+        if let Command::Alert(a) = &mut c {
+            a.cmd_id = cmd_id.into();
+        }
+        c
+    }
+}
+
 /// The DM 1.3 tree-change alert of package #1 (DM Protocol 1.3 §6.8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeChange {
@@ -471,16 +483,25 @@ impl Session {
         self.emit(Vec::new(), None, true)
     }
 
-    /// Aborts the session (Alert 1223, DM Protocol 1.3 §7): the message to send; the session is
-    /// over once it is built. Nonces are kept as the session left them.
+    /// Aborts the session (Alert 1223, DM Protocol 1.3 §6.1): the message to send, with the
+    /// answers not sent yet when they fit; the session is over once it is built. Nonces are kept
+    /// as the session left them.
     pub fn abort(&mut self, tree: &mut Tree) -> Result<Outgoing, SessionError> {
         if self.state == State::Ended {
             return Err(SessionError::Ended);
         }
-        self.outbox.clear();
-        self.outbox
-            .extend([Command::Alert(Alert::new("1", AlertCode::SESSION_ABORT))]);
-        let out = self.emit(Vec::new(), None, true)?;
+        // §6.1.2 (DM-PRO-Abort-C-003): the Status and Results of the commands already run go
+        // with the abort when they fit in its message; when they do not, the abort goes alone
+        // (it must carry Final, DM-PRO-Abort-C-004, and nothing follows it).
+        let abort = || Command::Alert(Alert::new("1", AlertCode::SESSION_ABORT));
+        let (msg_id, events) = (self.msg_id, self.events.len());
+        let mut out = self.emit(vec![abort()], None, true)?;
+        if !out.final_ {
+            self.msg_id = msg_id;
+            self.events.truncate(events);
+            self.outbox.clear();
+            out = self.emit(vec![abort()], None, true)?;
+        }
         self.events.push(Event::Aborted { by_server: false });
         self.finish(tree);
         Ok(out)

@@ -16,7 +16,7 @@ fn alert(code: AlertCode, items: Vec<Item>) -> Command {
     Command::Alert(a)
 }
 
-fn generic(g: &GenericAlert) -> Command {
+pub(super) fn generic(g: &GenericAlert) -> Command {
     let mut meta = Meta::format_type(&g.format, &g.alert_type);
     if let Some(m) = &g.mark {
         meta.more_mut().mark = Some(m.as_str().into());
