@@ -102,12 +102,15 @@ impl SessionRequest {
     }
 }
 
-/// One started session: server, session id, when.
+/// One started session: server, session id, when, and the package #0 that started it.
 #[derive(Clone, Debug)]
 struct Seen {
     server_id: String,
     session_id: u16,
     at: u64,
+    /// The exact bytes accepted: the same package again is a duplicate even after the session
+    /// it started changed the nonce its digest was made with.
+    bytes: Vec<u8>,
 }
 
 /// Verifies notifications and remembers the sessions they started (sans-IO: the caller gives
@@ -135,6 +138,17 @@ impl NotificationHandler {
     ) -> Result<SessionRequest, NotificationRejected> {
         let note = Notification::decode(bytes, kind).map_err(NotificationRejected::Malformed)?;
         let server_id = note.server_id();
+        self.seen
+            .retain(|s| now.saturating_sub(s.at) < DUPLICATE_WINDOW_SECS);
+        // A package already accepted, byte for byte (a repeated SMS, a server's retry): ignored
+        // before its digest is checked, since the session it started may have moved the nonce
+        // on. Only bytes that verified once are remembered, so this admits nothing new.
+        if self.seen.iter().any(|s| s.bytes == bytes) {
+            return Err(NotificationRejected::Duplicate {
+                server_id: server_id.to_owned(),
+                session_id: note.session_id_text(),
+            });
+        }
         let account = find_account(tree, server_id)?;
         let creds = crate::dmacc::srv_creds(tree, &account);
         if creds.is_empty() {
@@ -157,8 +171,6 @@ impl NotificationHandler {
         }
         let used = best.ok_or(NotificationRejected::DigestMismatch)?;
         let session_id = note.session_id();
-        self.seen
-            .retain(|s| now.saturating_sub(s.at) < DUPLICATE_WINDOW_SECS);
         if self
             .seen
             .iter()
@@ -176,6 +188,7 @@ impl NotificationHandler {
             server_id: server_id.to_owned(),
             session_id,
             at: now,
+            bytes: bytes.to_vec(),
         });
         let requested_mos = match &note {
             Notification::V12(_) => Vec::new(),
@@ -190,6 +203,16 @@ impl NotificationHandler {
             resync: used.is_resync(),
             requested_mos,
         })
+    }
+}
+
+impl NotificationHandler {
+    /// Forgets the session `session_id` of `server_id` (its session failed to run, e.g. the
+    /// server was unreachable), so that the server's retry of the notification starts it again.
+    pub fn forget(&mut self, server_id: &str, session_id_text: &str) {
+        self.seen.retain(|s| {
+            !(s.server_id == server_id && format!("{:X}", s.session_id) == session_id_text)
+        });
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use omadm_client::agent::listen::{serve, ListenOptions, Listener, DEFAULT_MAX_BODY};
 use omadm_client::agent::DeviceDir;
+use omadm_client::ui::AutoReject;
 
 pub const LONG_ABOUT: &str = "\
 Receive what a DM server pushes to the device, over HTTP.
@@ -45,6 +46,12 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
 
+    /// User interaction in the sessions notifications start (and the consent a ui-mode 11
+    /// notification asks for): auto-accept, auto-reject, tty, or script FILE (read anew for
+    /// each session).
+    #[arg(long, num_args = 1..=2, value_names = ["MODE", "FILE"], default_value = "auto-accept")]
+    ui: Vec<String>,
+
     /// Largest body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
@@ -57,6 +64,14 @@ pub fn run(a: &Args) -> Result<()> {
     dir.read_tree()?;
     let opts = ListenOptions {
         max_body: a.max_body,
+        ui: {
+            // Fail now on a bad --ui; then one fresh interface per session.
+            super::run::user_interface(&a.ui)?;
+            let ui = a.ui.clone();
+            Arc::new(move || {
+                super::run::user_interface(&ui).unwrap_or_else(|_| Box::new(AutoReject))
+            })
+        },
         ..ListenOptions::default()
     };
     let listener = Listener::new(dir, config, opts, Arc::new(|line| println!("{line}")));

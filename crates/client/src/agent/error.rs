@@ -148,3 +148,18 @@ impl AgentError {
         }
     }
 }
+
+/// `e` and its sources, joined with `: ` (what `anyhow`'s `{:#}` prints).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !out.ends_with(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        src = s.source();
+    }
+    out
+}

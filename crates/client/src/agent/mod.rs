@@ -50,7 +50,7 @@ pub mod updates;
 pub use config::{DeviceConfig, ExecHook, FumoConfig, Program, WireEncoding};
 pub use dir::{DeviceDir, TreeLock, DEFAULT_LOCK_WAIT};
 pub use driver::{run_session, run_session_with, RunOptions, SessionReport, SessionTrigger};
-pub use error::AgentError;
+pub use error::{error_chain, AgentError};
 pub use jobs::Jobs;
 
 use omadm_tree::plugin::Plugins;

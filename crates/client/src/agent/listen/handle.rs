@@ -7,9 +7,11 @@ use omadm_security::bootstrap::{self, BootstrapError, ImportPolicy, Secrets};
 use omadm_syncml::pkg0::NotificationType;
 
 use super::{Answer, Listener};
-use crate::agent::{hooks, now_secs, run_session, AgentError, SessionTrigger};
+use crate::agent::{hooks, now_secs, run_session_with, AgentError, RunOptions, SessionTrigger};
 use crate::notification::NotificationRejected;
 use crate::sessionless::{process_command_message, LogEntry, Rejected};
+use crate::ui::{Interaction, UiOptions};
+use crate::UiAnswer;
 
 /// 503 when the tree is locked by a session, 500 for other agent failures.
 fn agent_failure(e: &AgentError) -> Answer {
@@ -54,18 +56,64 @@ pub(super) async fn notification(l: &Listener, kind: NotificationType, body: Byt
                 req.ui_mode,
                 if req.resync { " (nonce resync)" } else { "" }
             );
+            // §4.1 ui-mode: 10 informative, the user is told; 11 user interaction, the user is
+            // asked first and a refusal means no session.
+            if req.shows_message() {
+                l.log(&format!(
+                    "notification: the user is told that server {} starts a management session",
+                    req.server_id
+                ));
+            }
+            if req.needs_user_consent() {
+                let mut ui = (l.inner.opts.ui)();
+                let ask = Interaction {
+                    kind: crate::ui::Kind::Confirm,
+                    text: format!(
+                        "The management server {} asks to start a session. Allow it?",
+                        req.server_id
+                    ),
+                    choices: Vec::new(),
+                    options: UiOptions::default(),
+                };
+                let answer = match blocking(move || ui.interact(&ask)).await {
+                    Ok(a) => a,
+                    Err(a) => return a,
+                };
+                if answer != UiAnswer::Accept {
+                    let line = format!(
+                        "notification: server {} session {}: the user declined the session ({answer:?})",
+                        req.server_id, req.session_id_text
+                    );
+                    l.log(&line);
+                    return (StatusCode::OK, line);
+                }
+            }
             let l2 = l.clone();
+            let (server_id, session_id) = (req.server_id.clone(), req.session_id_text.clone());
             let trigger = SessionTrigger::from(req);
+            let opts = RunOptions {
+                ui: (l.inner.opts.ui)(),
+                lock_wait: l.inner.opts.lock_wait,
+                ..RunOptions::default()
+            };
             tokio::spawn(async move {
                 let dir = l2.dir().clone();
-                match run_session(&dir, trigger).await {
+                match run_session_with(&dir, trigger, opts).await {
                     Ok(r) => l2.log(&format!(
                         "session {}: {:?}, {} event(s)",
                         r.session_id,
                         r.outcome,
                         r.events.len()
                     )),
-                    Err(e) => l2.log(&format!("session: {e}")),
+                    Err(e) => {
+                        // A retry of the notification may start it again.
+                        l2.inner
+                            .notifications
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .forget(&server_id, &session_id);
+                        l2.log(&format!("session: {}", crate::agent::error_chain(&e)));
+                    }
                 }
             });
             (StatusCode::ACCEPTED, line)

@@ -28,18 +28,25 @@ use omadm_syncml::Encoding;
 
 use super::{DeviceConfig, DeviceDir};
 use crate::notification::NotificationHandler;
+use crate::ui::UserInterface;
 
 /// Default bound on a pushed body: a bootstrap or sessionless message larger than 1 MiB is not a
 /// push.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// Makes the user interface of one session: it answers the session's user interaction alerts,
+/// and the consent a ui-mode `11` notification asks for before the session starts.
+pub type UiFactory = Arc<dyn Fn() -> Box<dyn UserInterface + Send> + Send + Sync>;
+
 /// How the receiver behaves.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ListenOptions {
     /// Largest body accepted (413 above).
     pub max_body: usize,
     /// How long a message waits for the tree lock.
     pub lock_wait: Duration,
+    /// The user interface of the sessions notifications start [default: auto-accept].
+    pub ui: UiFactory,
 }
 
 impl Default for ListenOptions {
@@ -47,7 +54,17 @@ impl Default for ListenOptions {
         ListenOptions {
             max_body: DEFAULT_MAX_BODY,
             lock_wait: super::DEFAULT_LOCK_WAIT,
+            ui: Arc::new(|| Box::new(crate::ui::AutoAccept)),
         }
+    }
+}
+
+impl std::fmt::Debug for ListenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenOptions")
+            .field("max_body", &self.max_body)
+            .field("lock_wait", &self.lock_wait)
+            .finish_non_exhaustive()
     }
 }
 
