@@ -118,10 +118,15 @@ struct Listening {
 
 impl Listening {
     fn start(dir: &Path) -> Listening {
+        Listening::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Listening {
         let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
             .args(["device", "listen", "--dir"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -893,6 +898,10 @@ fn session_server(commands: Vec<Cmd>, gate: Option<Gate>) -> DmServer {
 /// A DM 1.2 package #0 from dm.example built by `omadm notify build`, its digest over the
 /// server nonce `nonce` (SRVCRED AAuthData).
 fn notification(dir: &Path, session_id: &str, nonce: &[u8]) -> Vec<u8> {
+    notification_with(dir, session_id, nonce, "not-specified")
+}
+
+fn notification_with(dir: &Path, session_id: &str, nonce: &[u8], ui_mode: &str) -> Vec<u8> {
     let out_path = dir.join("pkg0.bin");
     let nonce_b64 = base64::engine::general_purpose::STANDARD.encode(nonce);
     let out = omadm(
@@ -907,6 +916,8 @@ fn notification(dir: &Path, session_id: &str, nonce: &[u8]) -> Vec<u8> {
             &nonce_b64,
             "--session-id",
             session_id,
+            "--ui-mode",
+            ui_mode,
             "-o",
             out_path.to_str().unwrap(),
         ],
@@ -914,6 +925,38 @@ fn notification(dir: &Path, session_id: &str, nonce: &[u8]) -> Vec<u8> {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     std::fs::read(&out_path).unwrap()
+}
+
+/// §4.1 ui-mode (DM-PRO-Session-C-001): `11` user interaction asks the user before connecting,
+/// and a refusal means no session (200, said why); `10` informative tells the user and connects
+/// (202).
+#[test]
+fn e2e_dm_pro_session_c_001_ui_mode_user_interaction_asks_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = DmServer::start(|_| Reply::Status(500));
+    let dir = tmp.path().join("dev");
+    init(&dir, &server.url(), &[]);
+    let l = Listening::start_with(&dir, &["--ui", "auto-reject"]);
+    let pkg0 = notification_with(tmp.path(), "2B", b"", "user-interaction");
+    let a = l.post(NOTIFICATION, &[], &pkg0);
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(a.text().contains("declined"), "{}", a.text());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.requests().is_empty(), "no session after a refusal");
+    drop(l);
+
+    let l = Listening::start_with(&dir, &["--ui", "auto-accept"]);
+    let pkg0 = notification_with(tmp.path(), "2C", b"", "user-interaction");
+    let a = l.post(NOTIFICATION, &[], &pkg0);
+    assert_eq!(a.status, 202, "{}", a.text());
+    assert!(
+        server.wait_requests(1, WAIT),
+        "the accepted session connects"
+    );
+    let pkg0 = notification_with(tmp.path(), "2D", b"", "informative");
+    let a = l.post(NOTIFICATION, &[], &pkg0);
+    assert_eq!(a.status, 202, "{}", a.text());
+    l.wait_line("the user is told");
 }
 
 fn log_text(dir: &Path) -> String {
