@@ -94,6 +94,7 @@ pub type Handler = Box<dyn FnMut(&Request) -> Reply + Send>;
 /// A running scripted server.
 pub struct DmServer {
     pub addr: SocketAddr,
+    scheme: &'static str,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<Request>>>,
     thread: Option<JoinHandle<()>>,
@@ -102,6 +103,23 @@ pub struct DmServer {
 impl DmServer {
     /// Starts a server that answers each request with `handler`.
     pub fn start(handler: impl FnMut(&Request) -> Reply + Send + 'static) -> DmServer {
+        DmServer::start_with(None, handler)
+    }
+
+    /// The same over TLS (rustls) with this server configuration: [`DmServer::url`] is then
+    /// `https://127.0.0.1:<port>/dm`.
+    pub fn start_tls(
+        tls: Arc<rustls::ServerConfig>,
+        handler: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> DmServer {
+        DmServer::start_with(Some(tls), handler)
+    }
+
+    fn start_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        handler: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> DmServer {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -115,7 +133,7 @@ impl DmServer {
             while !stop2.load(Ordering::Relaxed) && Instant::now() < deadline {
                 match listener.accept() {
                     Ok((s, _)) => {
-                        if serve(s, n, &mut handler, &stop2, &log2) {
+                        if serve(s, tls.as_ref(), n, &mut handler, &stop2, &log2) {
                             n += 1;
                         }
                     }
@@ -125,15 +143,16 @@ impl DmServer {
         });
         DmServer {
             addr,
+            scheme,
             stop,
             log,
             thread: Some(thread),
         }
     }
 
-    /// `http://127.0.0.1:<port>/dm`.
+    /// `http://127.0.0.1:<port>/dm` (`https` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}/dm", self.addr)
+        format!("{}://{}/dm", self.scheme, self.addr)
     }
 
     /// The requests so far.
@@ -166,24 +185,43 @@ impl Drop for DmServer {
 /// Reads one request, records it in `log` (before answering: a [`Reply::Hang`] request is seen
 /// while it hangs), answers it; false when the connection broke before a whole request came.
 fn serve(
-    s: TcpStream,
+    tcp: TcpStream,
+    tls: Option<&Arc<rustls::ServerConfig>>,
     n: usize,
     handler: &mut Handler,
     stop: &AtomicBool,
     log: &Mutex<Vec<Request>>,
 ) -> bool {
-    serve_one(s, n, handler, stop, log).is_some()
+    if tcp.set_nonblocking(false).is_err() || tcp.set_read_timeout(Some(READ_TIMEOUT)).is_err() {
+        return false;
+    }
+    let Ok(control) = tcp.try_clone() else {
+        return false;
+    };
+    match tls {
+        None => {
+            let mut s = tcp;
+            serve_one(&mut s, &control, n, handler, stop, log).is_some()
+        }
+        Some(cfg) => {
+            let Ok(conn) = rustls::ServerConnection::new(cfg.clone()) else {
+                return false;
+            };
+            let mut s = rustls::StreamOwned::new(conn, tcp);
+            serve_one(&mut s, &control, n, handler, stop, log).is_some()
+        }
+    }
 }
 
+/// One request on `s`; `control` is the TCP socket under it (for read timeouts).
 fn serve_one(
-    mut s: TcpStream,
+    s: &mut (impl Read + Write),
+    control: &TcpStream,
     n: usize,
     handler: &mut Handler,
     stop: &AtomicBool,
     log: &Mutex<Vec<Request>>,
 ) -> Option<()> {
-    s.set_nonblocking(false).ok()?;
-    s.set_read_timeout(Some(READ_TIMEOUT)).ok()?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -252,7 +290,9 @@ fn serve_one(
         Reply::Hang(d) => {
             // Until the time is up, the server stops, or the client goes away (EOF).
             let until = Instant::now() + d;
-            s.set_read_timeout(Some(Duration::from_millis(20))).ok()?;
+            control
+                .set_read_timeout(Some(Duration::from_millis(20)))
+                .ok()?;
             while Instant::now() < until && !stop.load(Ordering::Relaxed) {
                 match s.read(&mut chunk) {
                     Ok(0) => break,
