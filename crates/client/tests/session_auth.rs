@@ -888,3 +888,20 @@ fn dm_pro_c_001_9_no_server_challenge_while_resending_package_1() {
     assert_eq!(hdr_code(&m4), Some(212));
     assert_eq!(dev.value("./Vendor/A").unwrap(), b"a");
 }
+
+/// A server Status for the client's SyncHdr without a number (libdmclient-style breakage seen
+/// the other way round): the client ends the session with an error naming what it got, and
+/// never treats it as some status code (no status `0` anywhere).
+#[test]
+fn dm_pro_c_001_non_numeric_hdr_status_is_an_error_not_code_0() {
+    let mut dev = Dev::new(device(Some("BASIC"), None), config());
+    dev.start();
+    let mut cmds = answers_to_pkg1(1);
+    if let Command::Status(s) = &mut cmds[0] {
+        s.data = "OK".into();
+    }
+    match dev.recv(&server_msg(1, cmds, true)) {
+        Err(SessionError::MalformedStatus { data }) => assert_eq!(data, "OK"),
+        other => panic!("expected MalformedStatus, got {other:?}"),
+    }
+}

@@ -58,7 +58,11 @@ impl Session {
     /// 200 asks for them again, 401/407 is a challenge (returned). A `Chal` switches the scheme
     /// and gives the nonce for the next credentials.
     pub(super) fn on_hdr_status(&mut self, s: &Status) -> Result<Option<u16>, SessionError> {
-        let code = s.code().map_or(0, |c| c.0);
+        let Some(code) = s.code().map(|c| c.0) else {
+            return Err(SessionError::MalformedStatus {
+                data: s.data.to_string(),
+            });
+        };
         let mut scheme = None;
         if let Some(ch) = &s.chal {
             scheme = ch

@@ -345,6 +345,12 @@ pub enum SessionError {
         /// The status.
         code: u16,
     },
+    /// The server's Status for the client's SyncHdr carries no status code.
+    #[error("the server's Status for the client's SyncHdr has no status code (Data {data:?})")]
+    MalformedStatus {
+        /// The Data it had.
+        data: String,
+    },
     /// A nonce from the server is not base64.
     #[error("the server's NextNonce {0:?} is not base64")]
     BadNonce(String),
