@@ -49,6 +49,8 @@ pub struct ChunkAssembler {
     pending: Option<Pending>,
     max_obj_size: u64,
     alert_owed: bool,
+    /// The target of the last object dropped, for the Alert 1225's Item.
+    dropped_uri: Option<String>,
 }
 
 impl ChunkAssembler {
@@ -59,6 +61,7 @@ impl ChunkAssembler {
             pending: None,
             max_obj_size,
             alert_owed: false,
+            dropped_uri: None,
         }
     }
 
@@ -87,7 +90,7 @@ impl ChunkAssembler {
     /// item is then taken as a new one.
     pub fn accept(&mut self, cmd_name: &str, item: &Item) -> ChunkOutcome {
         if self.pending.is_some() && !self.is_continuation(cmd_name, item) {
-            self.pending = None;
+            self.dropped_uri = self.pending.take().map(|p| p.uri);
             self.alert_owed = true;
         }
         let chunk = item.data.as_ref().map_or(&[][..], Data::as_bytes);
@@ -143,8 +146,19 @@ impl ChunkAssembler {
     /// received" to send (§8: the recipient MUST NOT commit the command). `None` when nothing was
     /// pending.
     pub fn interrupted(&mut self) -> Option<u16> {
-        let owed = self.pending.take().is_some() | std::mem::take(&mut self.alert_owed);
+        let dropped = self.pending.take();
+        let owed = dropped.is_some() | std::mem::take(&mut self.alert_owed);
+        if let Some(p) = dropped {
+            self.dropped_uri = Some(p.uri);
+        }
         owed.then_some(AlertCode::NO_END_OF_DATA.0)
+    }
+
+    /// The target URI of the object the last [`interrupted`](Self::interrupted) reported (§8:
+    /// the Alert 1225 "SHOULD contain the source and/or target information from the original
+    /// command"); taken once.
+    pub fn dropped_uri(&mut self) -> Option<String> {
+        self.dropped_uri.take()
     }
 }
 

@@ -332,6 +332,17 @@ fn dm_pro_lo_c_005_new_command_before_last_chunk_alert_1225() {
         .position(|c| matches!(c, Command::Status(s) if s.cmd == "Add"))
         .unwrap();
     assert!(pos_alert < pos_add, "the object ended before the Add came");
+    // §8: the Alert names the object whose chunks stopped (the original command's target).
+    let Command::Alert(a) = &m.body.commands[pos_alert] else {
+        unreachable!()
+    };
+    assert_eq!(
+        a.items
+            .iter()
+            .map(|i| i.target.as_ref().map(|t| t.loc_uri.as_str()))
+            .collect::<Vec<_>>(),
+        [Some(BLOB)]
+    );
     assert_eq!(
         statuses(&m).last().unwrap(),
         &("Add".into(), "3".into(), 200)

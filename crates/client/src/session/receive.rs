@@ -2,7 +2,9 @@
 //! authentication, its commands run on the tree, and the answer (DM Protocol 1.3 §6-§8).
 
 use compact_str::format_compact;
-use omadm_syncml::{Alert, AlertCode, Command, Data, Item, ItemCommand, Limits, Message, Status};
+use omadm_syncml::{
+    Alert, AlertCode, Command, Data, Item, ItemCommand, Limits, Location, Message, Status,
+};
 
 use super::auth::{hdr_status, HdrVerdict};
 use super::{Env, Event, Incoming, Outcome, Session, SessionError, State, Step};
@@ -268,7 +270,15 @@ impl Session {
     fn interrupted(&mut self, out: &mut Vec<Command>) {
         if self.assembler.interrupted().is_some() {
             self.events.push(Event::ChunkInterrupted);
-            out.push(Command::Alert(Alert::new("0", AlertCode::NO_END_OF_DATA)));
+            let mut a = Alert::new("0", AlertCode::NO_END_OF_DATA);
+            // §8: with the target of the command that stopped, so the server knows which.
+            if let Some(uri) = self.assembler.dropped_uri() {
+                a.items = vec![Item {
+                    target: Some(Location::new(uri.as_str())),
+                    ..Item::default()
+                }];
+            }
+            out.push(Command::Alert(a));
         }
     }
 
