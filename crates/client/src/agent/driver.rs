@@ -185,6 +185,17 @@ impl Work {
         self.lock.save()?;
         Ok(out)
     }
+
+    /// Builds the abort message that replaces `unsent` (its MsgID, its answers) and saves the
+    /// tree.
+    fn abort_instead_of(&mut self, unsent: &Outgoing) -> Result<Option<Outgoing>, AgentError> {
+        let out = self
+            .session
+            .abort_instead_of(self.lock.tree_mut(), unsent)
+            .ok();
+        self.lock.save()?;
+        Ok(out)
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -300,10 +311,10 @@ pub async fn run_session_with(
     let mut out = first;
     let mut sent = 0usize;
     let outcome = loop {
-        sink.take(&mut work.session);
         if sent >= opts.max_messages {
+            // The abort goes in place of the message not sent, with its answers.
             let (w, abort) = blocking(move || {
-                let r = work.abort();
+                let r = work.abort_instead_of(&out);
                 (work, r)
             })
             .await?;
@@ -319,6 +330,7 @@ pub async fn run_session_with(
                 max_messages: opts.max_messages,
             });
         }
+        sink.take(&mut work.session);
         sent += 1;
         let resp = transport
             .post(&out.url, out.body, out.content_type, out.hmac)

@@ -493,6 +493,46 @@ impl Session {
     /// answers not sent yet when they fit; the session is over once it is built. Nonces are kept
     /// as the session left them.
     pub fn abort(&mut self, tree: &mut Tree) -> Result<Outgoing, SessionError> {
+        self.abort_with(tree, Vec::new())
+    }
+
+    /// Aborts instead of sending `unsent`, the last message this session built (a caller that
+    /// stops a session which runs too long): the abort takes its MsgID (no gap, §6.2) and
+    /// carries its Status and Results when they fit (DM-PRO-Abort-C-003). Any other `unsent`
+    /// is just dropped, as with [`Session::abort`].
+    pub fn abort_instead_of(
+        &mut self,
+        tree: &mut Tree,
+        unsent: &Outgoing,
+    ) -> Result<Outgoing, SessionError> {
+        if self.state == State::Ended || unsent.msg_id != self.msg_id {
+            return self.abort(tree);
+        }
+        self.msg_id -= 1;
+        if let Some(i) = self
+            .events
+            .iter()
+            .rposition(|e| matches!(e, Event::Sent { msg_id, .. } if *msg_id == unsent.msg_id))
+        {
+            self.events.remove(i);
+        }
+        // Back in the queue, but for a request for more (the abort ends the session); the
+        // Status for the server's SyncHdr stays first.
+        let (lead, rest): (Vec<Command>, Vec<Command>) = std::mem::take(&mut self.last_sent)
+            .into_iter()
+            .filter(
+                |c| !matches!(c, Command::Alert(a) if a.code() == Some(AlertCode::NEXT_MESSAGE)),
+            )
+            .partition(|c| matches!(c, Command::Status(st) if st.cmd == "SyncHdr"));
+        self.outbox.prepend(rest);
+        self.abort_with(tree, lead)
+    }
+
+    fn abort_with(
+        &mut self,
+        tree: &mut Tree,
+        lead: Vec<Command>,
+    ) -> Result<Outgoing, SessionError> {
         if self.state == State::Ended {
             return Err(SessionError::Ended);
         }
@@ -501,12 +541,12 @@ impl Session {
         // (it must carry Final, DM-PRO-Abort-C-004, and nothing follows it).
         let abort = || Command::Alert(Alert::new("1", AlertCode::SESSION_ABORT));
         let (msg_id, events) = (self.msg_id, self.events.len());
-        let mut out = self.emit(vec![abort()], None, true)?;
+        let mut out = self.emit(lead.clone(), Some(abort()), true)?;
         if !out.final_ {
             self.msg_id = msg_id;
             self.events.truncate(events);
             self.outbox.clear();
-            out = self.emit(vec![abort()], None, true)?;
+            out = self.emit(lead, Some(abort()), true)?;
         }
         self.events.push(Event::Aborted { by_server: false });
         self.finish(tree);

@@ -135,6 +135,7 @@ impl Session {
 
         let (answers, saw_command) = self.execute(&mut env, &msg);
         let answers = self.enforce_max_obj(answers);
+        self.record_commands(&answers);
         self.outbox.extend(answers);
 
         // §6.7: a final message with nothing to answer ends the session.
@@ -249,7 +250,12 @@ impl Session {
         for a in ex.pending_async() {
             self.events.push(Event::AsyncExec(a.clone()));
         }
-        for c in &out {
+        (out, saw)
+    }
+
+    /// One [`Event::Command`] per Status in the answers, as they will be sent.
+    fn record_commands(&mut self, answers: &[Command]) {
+        for c in answers {
             if let Command::Status(s) = c {
                 self.events.push(Event::Command {
                     cmd: s.cmd.clone(),
@@ -263,7 +269,6 @@ impl Session {
                 });
             }
         }
-        (out, saw)
     }
 
     /// §8: Alert 1225 for an object whose chunks stopped coming; nothing of it was committed.
