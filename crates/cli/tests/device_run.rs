@@ -1323,3 +1323,66 @@ fn e2e_dm_pro_c_009_wbxml_session_over_http() {
     assert_eq!(result_text(&m[1], "7").as_deref(), Some("wbxml value"));
     assert_eq!(dev.leaf("./Mgmt/W").as_deref(), Some("wbxml value"));
 }
+
+// ---- https ----
+
+/// A certificate for 127.0.0.1 made now, and the rustls server configuration that presents it;
+/// the PEM of the certificate (the device's extra trusted root).
+fn tls_server_config() -> (Arc<rustls::ServerConfig>, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("self-signed certificate");
+    let der = cert.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)
+        .expect("server certificate");
+    (Arc::new(cfg), cert.cert.pem())
+}
+
+/// DM over HTTPS (HTTP Binding over TLS, rustls): with the server's CA in `ca_file` the session
+/// runs as over http; without it the device refuses the unknown certificate and says so, and
+/// sends nothing in the clear.
+#[test]
+fn e2e_https_session_with_the_servers_ca_and_refused_without() {
+    let (tls, pem) = tls_server_config();
+    let script = || {
+        vec![pkg(vec![
+            replace("./DevInfo/Lang", "fr"),
+            get("./DevInfo/Man"),
+        ])]
+    };
+    let mut srv = Srv::new(SrvAuth::Md5, script());
+    // Every package #1 starts the same script again (keeping the nonce the device gave).
+    let server = DmServer::start_tls(tls, move |req: &Request| {
+        if req.msg.as_ref().is_some_and(|m| m.hdr.msg_id == "1") {
+            srv.new_session(script());
+        }
+        srv.next(req)
+    });
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let dev = device(&server.url(), &["--auth", "digest", "--encoding", "wbxml"]);
+
+    // No trusted root for this server: the TLS handshake fails, the session does not start.
+    let out = dev.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&server.url()), "{}", stderr(&out));
+    assert!(server.requests().is_empty(), "nothing got through TLS");
+
+    let ca = dev.dir.join("server-ca.pem");
+    std::fs::write(&ca, &pem).expect("CA file");
+    let out = dev.run_ok(&["--ca", ca.to_str().expect("UTF-8")]);
+    let reqs = server.requests();
+    check_session(&reqs, &server.url());
+    has_line(&out, "Get ./DevInfo/Man (CmdID 5): 200");
+    // DevInfo is Get-only for servers: the Replace is refused, over TLS as over http.
+    has_line(&out, "Replace ./DevInfo/Lang (CmdID 4): 425");
+
+    // The same through device.toml's ca_file.
+    dev.config(|c| c.ca_file = Some(ca.clone()));
+    let out = dev.run_ok(&[]);
+    has_line(&out, "Get ./DevInfo/Man (CmdID 5): 200");
+}
