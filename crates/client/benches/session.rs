@@ -4,7 +4,7 @@
 //! each phase and the process's peak RSS.
 //!
 //! ```sh
-//! cargo run --release -p omadm-client --example session_bench [-- --wbxml] [-- --max-msg 65536]
+//! cargo bench -p omadm-client --bench session [-- --wbxml] [-- --max-msg 65536]
 //! ```
 
 use std::time::Instant;
