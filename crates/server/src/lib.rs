@@ -1,2 +1,7 @@
-//! The OMA DM server: a sans-IO session engine, the command queue, the stores and the HTTP service. (Not yet implemented; see issue 6.)
+//! The OMA DM server: a sans-IO session engine ([`engine`]), the device records and command
+//! queue ([`model`]) and their storage ([`store`]), and the HTTP service around them.
 #![forbid(unsafe_code)]
+
+pub mod engine;
+pub mod model;
+pub mod store;

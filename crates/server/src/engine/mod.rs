@@ -1,0 +1,129 @@
+//! The server's sans-IO DM session engine: a function of (the device, the stored session state,
+//! the incoming message, the device's pending commands, the clock) to (the answer, the new
+//! session state, the queue changes, the alerts to record). No I/O inside: the HTTP layer
+//! ([`crate::http`]) reads and writes the [`crate::store::Store`] around it in one transaction.
+//!
+//! PLACEHOLDER: the engine is being written; [`process`] answers [`EngineError::Unavailable`].
+
+use omadm_syncml::{Encoding, Message};
+
+use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::store::Changes;
+
+/// How the server runs sessions.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The server's identifier: SyncHdr Source LocURI of its messages, the device's DMAcc
+    /// ServerID.
+    pub server_id: String,
+    /// The largest message the server accepts (its MaxMsgSize).
+    pub max_msg_size: u64,
+    /// The largest object the server accepts (its MaxObjSize).
+    pub max_obj_size: u64,
+    /// The most messages one session may take before the server aborts it (1223).
+    pub max_messages_per_session: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            server_id: "omadm".into(),
+            max_msg_size: 64 * 1024,
+            max_obj_size: 4 * 1024 * 1024,
+            max_messages_per_session: 200,
+        }
+    }
+}
+
+/// Who sent a message and in which session: what the caller needs to lock and load before
+/// [`process`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peek {
+    /// SyncHdr Source LocURI: the device id.
+    pub device_id: String,
+    /// SyncHdr SessionID.
+    pub session_id: String,
+    /// SyncHdr MsgID.
+    pub msg_id: String,
+    /// The encoding of the body.
+    pub encoding: Encoding,
+    /// SyncHdr VerProto.
+    pub ver_proto: String,
+    /// The message itself (decoded once).
+    pub message: Message,
+}
+
+/// A message from a device.
+#[derive(Clone, Copy, Debug)]
+pub struct Inbound<'a> {
+    /// The HTTP body.
+    pub body: &'a [u8],
+    /// The HTTP `x-syncml-hmac` header.
+    pub hmac: Option<&'a str>,
+    /// The clock.
+    pub now: Timestamp,
+}
+
+/// What the caller loaded for the message.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The device, `None` when no device with the SyncHdr Source is enrolled.
+    pub device: Option<&'a Device>,
+    /// The stored session with this SessionID, if any.
+    pub session: Option<&'a SessionRecord>,
+    /// The device's commands in state queued or sent, oldest first.
+    pub pending: &'a [QueuedCommand],
+}
+
+/// The answer to a message, and what to store.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    /// The answer's bytes (HTTP 200 body).
+    pub body: Vec<u8>,
+    /// Its Content-Type.
+    pub content_type: String,
+    /// Its `x-syncml-hmac` header, for an HMAC device.
+    pub hmac: Option<String>,
+    /// What to write in the message's transaction.
+    pub changes: Changes,
+    /// True when this answer ends the session.
+    pub session_over: bool,
+}
+
+/// Why a body gets no SyncML answer at all (HTTP 4xx).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The body is not a SyncML message.
+    #[error("not a SyncML DM message: {0}")]
+    Decode(#[from] omadm_syncml::DecodeError),
+    /// An answer could not be encoded.
+    #[error("cannot encode the answer: {0}")]
+    Encode(#[from] omadm_syncml::EncodeError),
+    /// Not implemented yet.
+    #[error("the server session engine is not available yet")]
+    Unavailable,
+}
+
+/// Decodes a message far enough to know its device and session.
+pub fn peek(body: &[u8]) -> Result<Peek, EngineError> {
+    let (message, encoding) = Message::decode_with(body, &omadm_syncml::Limits::default())?;
+    Ok(Peek {
+        device_id: message.hdr.source.loc_uri.to_string(),
+        session_id: message.hdr.session_id.to_string(),
+        msg_id: message.hdr.msg_id.to_string(),
+        encoding,
+        ver_proto: message.hdr.ver_proto.to_string(),
+        message,
+    })
+}
+
+/// Answers one message of a session.
+pub fn process(
+    cfg: &ServerConfig,
+    ctx: Context<'_>,
+    inbound: Inbound<'_>,
+    nonce: &mut dyn FnMut() -> Vec<u8>,
+) -> Result<Outbound, EngineError> {
+    let _ = (cfg, ctx, inbound, nonce);
+    Err(EngineError::Unavailable)
+}

@@ -1,0 +1,212 @@
+//! Persistence: the [`Store`] trait and its SQLite implementation ([`sqlite::SqliteStore`]).
+//!
+//! Every incoming DM message is handled in one [`StoreTx`]: the device row is locked, the
+//! session state and the device's pending commands are read, the engine runs, and its
+//! [`Changes`] are written and committed together. A crash before the commit loses nothing (the
+//! device resends the message); a crash after it records nothing twice (the next message sees the
+//! new state). Session state lives in the store, so any server process can serve the next
+//! message of a session.
+//!
+//! The SQL is kept portable (the PostgreSQL store of a later issue implements the same trait).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::model::{
+    AlertItem, AlertRecord, AuditEntry, ChildStatus, CommandSpec, CommandState, Device, NewDevice,
+    QueuedCommand, ReportRecord, ResultItem, SessionRecord, Timestamp,
+};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (connection, SQL, constraint other than the ones below).
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed at open.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A device with this id is already enrolled.
+    #[error("device {0:?} is already enrolled")]
+    DeviceExists(String),
+    /// No such device.
+    #[error("no device {0:?}")]
+    NoDevice(String),
+    /// A stored value does not decode (JSON column, enum text).
+    #[error("stored {what} does not decode: {detail}")]
+    Corrupt {
+        /// Which column.
+        what: &'static str,
+        /// Why.
+        detail: String,
+    },
+    /// The database URL is not one this build supports.
+    #[error("unsupported database URL {0:?} (expected sqlite://PATH)")]
+    UnsupportedUrl(String),
+}
+
+/// The device fields a message changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceUpdate {
+    /// New nonce for the device's next credentials.
+    pub client_nonce: Option<Vec<u8>>,
+    /// New nonce for the server's next credentials toward the device.
+    pub server_nonce: Option<Vec<u8>>,
+    /// DevInfo from package #1 (replaces the stored one).
+    pub devinfo: Option<std::collections::BTreeMap<String, String>>,
+    /// VerProto of the session.
+    pub dm_version: Option<String>,
+    /// When the message was processed.
+    pub last_seen: Option<Timestamp>,
+}
+
+/// A change to one queued command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandUpdate {
+    /// The command.
+    pub id: i64,
+    /// Its new state.
+    pub state: CommandState,
+    /// The status, when one came.
+    pub status: Option<u16>,
+    /// Results to store (replacing any stored), when they came.
+    pub results: Option<Vec<ResultItem>>,
+    /// Child statuses of an Atomic or Sequence, when they came.
+    pub children: Option<Vec<ChildStatus>>,
+    /// The session it was sent in, when it was sent.
+    pub session_id: Option<String>,
+}
+
+/// An alert to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAlert {
+    pub code: u16,
+    pub correlator: Option<String>,
+    pub items: Vec<AlertItem>,
+}
+
+/// An audit line to append.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAudit {
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub event: String,
+    pub detail: serde_json::Value,
+}
+
+/// Everything one message changes, written by [`StoreTx::apply`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    /// Device fields.
+    pub device: DeviceUpdate,
+    /// The session after the message (inserted or replaced, keyed by device and session id).
+    pub session: Option<SessionRecord>,
+    /// Queue changes, in order.
+    pub commands: Vec<CommandUpdate>,
+    /// Alerts received.
+    pub alerts: Vec<NewAlert>,
+    /// Audit lines.
+    pub audit: Vec<NewAudit>,
+}
+
+/// The server's storage. Implementations are cheap to share (`Arc<dyn Store>`).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Starts the transaction one DM message is handled in.
+    async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+
+    /// Enrolls a device (nonces empty, no DevInfo yet).
+    async fn create_device(&self, d: &NewDevice, now: Timestamp) -> Result<Device, StoreError>;
+    /// One device.
+    async fn device(&self, device_id: &str) -> Result<Option<Device>, StoreError>;
+    /// Devices in id order, at most `limit`, after `after` when given.
+    async fn devices(&self, after: Option<&str>, limit: u32) -> Result<Vec<Device>, StoreError>;
+    /// Removes a device and everything recorded of it; false when there was none.
+    async fn delete_device(&self, device_id: &str) -> Result<bool, StoreError>;
+
+    /// Queues a command; its id.
+    async fn enqueue(
+        &self,
+        device_id: &str,
+        spec: &CommandSpec,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// One command of a device.
+    async fn command(&self, device_id: &str, id: i64) -> Result<Option<QueuedCommand>, StoreError>;
+    /// A device's commands, oldest first.
+    async fn commands(&self, device_id: &str) -> Result<Vec<QueuedCommand>, StoreError>;
+    /// Cancels a command still queued; false when it was not queued.
+    async fn cancel_command(
+        &self,
+        device_id: &str,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// A device's alerts, oldest first.
+    async fn alerts(&self, device_id: &str) -> Result<Vec<AlertRecord>, StoreError>;
+    /// Records an authenticated sessionless report; its id.
+    async fn add_report(
+        &self,
+        device_id: &str,
+        items: &[AlertItem],
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// A device's reports, oldest first.
+    async fn reports(&self, device_id: &str) -> Result<Vec<ReportRecord>, StoreError>;
+    /// A device's sessions, oldest first.
+    async fn sessions(&self, device_id: &str) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Sets a device's nonces outside a session (after a notification or a report).
+    async fn set_nonces(
+        &self,
+        device_id: &str,
+        client_nonce: Option<&[u8]>,
+        server_nonce: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
+
+    /// Appends to the audit log.
+    async fn audit(&self, entry: &NewAudit, now: Timestamp) -> Result<(), StoreError>;
+    /// The audit log (of one device when given), oldest first, at most `limit` lines.
+    async fn audit_log(
+        &self,
+        device_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// One message's transaction. Dropping it without [`StoreTx::commit`] rolls it back.
+#[async_trait]
+pub trait StoreTx: Send {
+    /// The device, locked for the rest of the transaction (no other message of it runs
+    /// meanwhile, in any process).
+    async fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError>;
+    /// A session of the device.
+    async fn session(
+        &mut self,
+        device_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    /// The device's commands in state queued or sent, oldest first.
+    async fn pending_commands(&mut self, device_id: &str)
+        -> Result<Vec<QueuedCommand>, StoreError>;
+    /// Writes `changes` for `device_id` (`now` stamps them).
+    async fn apply(
+        &mut self,
+        device_id: &str,
+        changes: &Changes,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Commits.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (created when missing, WAL) or `sqlite::memory:`.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        let _store = sqlite::SqliteStore::open(url).await?;
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
