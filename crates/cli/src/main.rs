@@ -13,6 +13,7 @@ mod inspect;
 mod io;
 mod notify_cmd;
 mod opaque;
+mod server_cmd;
 mod status;
 mod tnds;
 mod tree;
@@ -46,7 +47,7 @@ struct Cli {
     command: Commands,
 }
 
-/// One variant per subcommand; later milestones add server and loadtest here.
+/// One variant per subcommand.
 #[derive(Debug, Subcommand)]
 enum Commands {
     #[command(subcommand, about = bootstrap_cmd::ABOUT, long_about = bootstrap_cmd::LONG_ABOUT)]
@@ -55,6 +56,9 @@ enum Commands {
     #[command(subcommand, about = device_cmd::ABOUT, long_about = device_cmd::LONG_ABOUT)]
     Device(device_cmd::Command),
     Inspect(inspect::Args),
+    /// Run the OMA DM server (DM endpoint, REST API, metrics)
+    #[command(long_about = server_cmd::LONG_ABOUT)]
+    Server(server_cmd::Args),
     #[command(subcommand, about = notify_cmd::ABOUT, long_about = notify_cmd::LONG_ABOUT)]
     Notify(notify_cmd::Command),
     #[command(subcommand, about = tnds::ABOUT, long_about = tnds::LONG_ABOUT)]
@@ -70,6 +74,7 @@ impl Commands {
             Commands::Convert(_) => "convert",
             Commands::Device(c) => c.name(),
             Commands::Inspect(_) => "inspect",
+            Commands::Server(_) => "server",
             Commands::Notify(c) => c.name(),
             Commands::Tnds(c) => c.name(),
             Commands::Tree(c) => c.name(),
@@ -82,6 +87,7 @@ impl Commands {
             Commands::Convert(args) => convert::run(args),
             Commands::Device(c) => c.run(),
             Commands::Inspect(args) => inspect::run(args),
+            Commands::Server(args) => server_cmd::run(args),
             Commands::Notify(c) => c.run(),
             Commands::Tnds(c) => c.run(),
             Commands::Tree(c) => c.run(),
@@ -113,4 +119,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A multi-threaded tokio runtime for one command.
+fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -3,5 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod http;
 pub mod model;
+pub mod spec;
 pub mod store;

@@ -165,6 +165,23 @@ pub trait Store: Send + Sync + 'static {
         server_nonce: Option<&[u8]>,
     ) -> Result<(), StoreError>;
 
+    /// A server setting (the admin token, ...), `None` when never set.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let _ = key;
+        Ok(None)
+    }
+    /// Sets a server setting; when `only_if_absent`, keeps an existing value. The value now
+    /// stored.
+    async fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+        only_if_absent: bool,
+    ) -> Result<String, StoreError> {
+        let _ = (key, only_if_absent);
+        Ok(value.to_owned())
+    }
+
     /// Appends to the audit log.
     async fn audit(&self, entry: &NewAudit, now: Timestamp) -> Result<(), StoreError>;
     /// The audit log (of one device when given), oldest first, at most `limit` lines.

@@ -1,0 +1,400 @@
+//! The REST API under `/api/v1`: JSON, bearer-token protected (`Authorization: Bearer <token>`),
+//! described by the OpenAPI document at `/api/v1/openapi.json` (the one path open without the
+//! token).
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::App;
+use crate::model::{
+    ClientAuthType, CommandSpec, CommandState, Device, NewDevice, Op, QueuedCommand,
+};
+use crate::store::{NewAudit, StoreError};
+
+/// An API error: an HTTP status and a JSON body `{"error": "..."}`.
+pub(super) struct ApiError(pub(super) StatusCode, pub(super) String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::DeviceExists(_) => ApiError(StatusCode::CONFLICT, e.to_string()),
+            StoreError::NoDevice(_) => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+            other => {
+                tracing::error!("store: {other}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())
+            }
+        }
+    }
+}
+
+pub(super) fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+fn not_found(what: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, what.into())
+}
+
+pub(super) type ApiResult<T> = Result<T, ApiError>;
+
+pub(super) fn router(app: App) -> Router<App> {
+    let protected = Router::new()
+        .route("/devices", post(create_device).get(list_devices))
+        .route("/devices/{id}", get(get_device).delete(delete_device))
+        .route("/devices/{id}/commands", post(enqueue).get(list_commands))
+        .route(
+            "/devices/{id}/commands/{cid}",
+            get(get_command).delete(cancel_command),
+        )
+        .route("/devices/{id}/alerts", get(list_alerts))
+        .route("/devices/{id}/reports", get(list_reports))
+        .route("/devices/{id}/sessions", get(list_sessions))
+        .route("/devices/{id}/notify", post(super::push::notify))
+        .route("/devices/{id}/sessionless", post(super::push::sessionless))
+        .route("/devices/{id}/bootstrap", post(super::push::bootstrap))
+        .route("/audit", get(audit_log))
+        .route_layer(middleware::from_fn_with_state(app, require_token));
+    Router::new()
+        .route("/openapi.json", get(super::openapi::document))
+        .merge(protected)
+}
+
+/// Constant-time comparison, so that the token cannot be guessed byte by byte from timings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(app): State<App>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(t) if same(t.as_bytes(), app.cfg().admin_token.as_bytes()) => next.run(req).await,
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            Json(json!({ "error": "missing or wrong bearer token (Authorization: Bearer <admin token>)" })),
+        )
+            .into_response(),
+    }
+}
+
+/// A device as the API shows it: no secrets.
+#[derive(Serialize)]
+pub(super) struct DeviceView {
+    device_id: String,
+    client_auth: AuthView,
+    server_auth_name: String,
+    push_url: Option<String>,
+    devinfo: std::collections::BTreeMap<String, String>,
+    dm_version: Option<String>,
+    created_at: i64,
+    last_seen: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct AuthView {
+    #[serde(rename = "type")]
+    type_: ClientAuthType,
+    name: String,
+}
+
+impl From<Device> for DeviceView {
+    fn from(d: Device) -> DeviceView {
+        DeviceView {
+            device_id: d.device_id,
+            client_auth: AuthView {
+                type_: d.client_auth.type_,
+                name: d.client_auth.name,
+            },
+            server_auth_name: d.server_auth.name,
+            push_url: d.push_url,
+            devinfo: d.devinfo,
+            dm_version: d.dm_version,
+            created_at: d.created_at,
+            last_seen: d.last_seen,
+        }
+    }
+}
+
+fn validate_device(d: &NewDevice) -> ApiResult<()> {
+    if d.device_id.trim().is_empty() || d.device_id.len() > 256 {
+        return Err(bad("device_id must be 1 to 256 characters"));
+    }
+    if d.client_auth.name.is_empty() || d.client_auth.secret.is_empty() {
+        return Err(bad("client_auth needs a name and a secret"));
+    }
+    if d.server_auth.name.is_empty() || d.server_auth.secret.is_empty() {
+        return Err(bad("server_auth needs a name and a secret"));
+    }
+    if let Some(u) = &d.push_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(bad(format!(
+                "push_url {u:?} must be an http:// or https:// URL"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn create_device(
+    State(app): State<App>,
+    Json(d): Json<NewDevice>,
+) -> ApiResult<(StatusCode, Json<DeviceView>)> {
+    validate_device(&d)?;
+    let now = super::now();
+    let dev = app.store().create_device(&d, now).await?;
+    audit(
+        &app,
+        Some(&d.device_id),
+        "device.enrolled",
+        json!({ "auth": d.client_auth.type_ }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(dev.into())))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_devices(
+    State(app): State<App>,
+    Query(p): Query<Page>,
+) -> ApiResult<Json<Vec<DeviceView>>> {
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let devs = app.store().devices(p.after.as_deref(), limit).await?;
+    Ok(Json(devs.into_iter().map(DeviceView::from).collect()))
+}
+
+pub(super) async fn device_or_404(app: &App, id: &str) -> ApiResult<Device> {
+    app.store()
+        .device(id)
+        .await?
+        .ok_or_else(|| not_found(format!("no device {id:?}")))
+}
+
+async fn get_device(State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<DeviceView>> {
+    Ok(Json(device_or_404(&app, &id).await?.into()))
+}
+
+async fn delete_device(State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    if app.store().delete_device(&id).await? {
+        audit(&app, Some(&id), "device.deleted", json!({})).await;
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(format!("no device {id:?}")))
+    }
+}
+
+/// What a queued command must hold, by operation (DM RepPro and DM Protocol 1.3 §10).
+pub(super) fn validate_spec(s: &CommandSpec, depth: usize, in_atomic: bool) -> ApiResult<()> {
+    if depth > 8 {
+        return Err(bad("Atomic/Sequence nested more than 8 deep"));
+    }
+    let target = || {
+        s.target
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| bad(format!("{:?} needs a target", s.op)))
+    };
+    match s.op {
+        Op::Get | Op::Delete => {
+            target()?;
+        }
+        Op::Add | Op::Replace | Op::Exec => {
+            target()?;
+        }
+        Op::Copy => {
+            target()?;
+            if s.source.as_deref().is_none_or(str::is_empty) {
+                return Err(bad("Copy needs a source"));
+            }
+        }
+        Op::Alert => {
+            let code = s
+                .code
+                .ok_or_else(|| bad("Alert needs a code (1100-1104 for user interaction)"))?;
+            if (1100..=1104).contains(&code) && s.data.is_none() {
+                return Err(bad("a user interaction Alert needs data (the text shown)"));
+            }
+            if (1103..=1104).contains(&code) && s.choices.is_empty() {
+                return Err(bad("Alert 1103/1104 needs choices"));
+            }
+        }
+        Op::Atomic | Op::Sequence => {
+            if s.commands.is_empty() {
+                return Err(bad(format!("{:?} needs commands", s.op)));
+            }
+            for c in &s.commands {
+                validate_spec(c, depth + 1, in_atomic || s.op == Op::Atomic)?;
+            }
+        }
+    }
+    // DM RepPro: Get, Exec and a nested Atomic have no place in an Atomic (their effect cannot
+    // be rolled back, or they return data).
+    if in_atomic && matches!(s.op, Op::Get | Op::Exec | Op::Atomic) {
+        return Err(bad(format!("{:?} is not allowed inside an Atomic", s.op)));
+    }
+    Ok(())
+}
+
+async fn enqueue(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Json(spec): Json<CommandSpec>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    validate_spec(&spec, 0, false)?;
+    device_or_404(&app, &id).await?;
+    let now = super::now();
+    let cid = app.store().enqueue(&id, &spec, now).await?;
+    audit(
+        &app,
+        Some(&id),
+        "command.queued",
+        json!({ "id": cid, "op": spec.op }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(json!({ "id": cid }))))
+}
+
+/// A command as the API shows it.
+#[derive(Serialize)]
+struct CommandView {
+    id: i64,
+    state: CommandState,
+    status: Option<u16>,
+    results: Vec<crate::model::ResultItem>,
+    children: Vec<crate::model::ChildStatus>,
+    session_id: Option<String>,
+    spec: CommandSpec,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<QueuedCommand> for CommandView {
+    fn from(c: QueuedCommand) -> CommandView {
+        CommandView {
+            id: c.id,
+            state: c.state,
+            status: c.status,
+            results: c.results,
+            children: c.children,
+            session_id: c.session_id,
+            spec: c.spec,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+async fn get_command(
+    State(app): State<App>,
+    Path((id, cid)): Path<(String, i64)>,
+) -> ApiResult<Json<CommandView>> {
+    let c = app
+        .store()
+        .command(&id, cid)
+        .await?
+        .ok_or_else(|| not_found(format!("no command {cid} for device {id:?}")))?;
+    Ok(Json(c.into()))
+}
+
+async fn cancel_command(
+    State(app): State<App>,
+    Path((id, cid)): Path<(String, i64)>,
+) -> ApiResult<StatusCode> {
+    if app.store().cancel_command(&id, cid, super::now()).await? {
+        audit(&app, Some(&id), "command.cancelled", json!({ "id": cid })).await;
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("command {cid} of device {id:?} is not queued (or does not exist)"),
+        ))
+    }
+}
+
+async fn list_commands(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CommandView>>> {
+    device_or_404(&app, &id).await?;
+    let cs = app.store().commands(&id).await?;
+    Ok(Json(cs.into_iter().map(CommandView::from).collect()))
+}
+
+async fn list_alerts(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::model::AlertRecord>>> {
+    device_or_404(&app, &id).await?;
+    Ok(Json(app.store().alerts(&id).await?))
+}
+
+async fn list_reports(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::model::ReportRecord>>> {
+    device_or_404(&app, &id).await?;
+    Ok(Json(app.store().reports(&id).await?))
+}
+
+async fn list_sessions(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::model::SessionRecord>>> {
+    device_or_404(&app, &id).await?;
+    Ok(Json(app.store().sessions(&id).await?))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    device_id: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn audit_log(
+    State(app): State<App>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<crate::model::AuditEntry>>> {
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    Ok(Json(
+        app.store().audit_log(q.device_id.as_deref(), limit).await?,
+    ))
+}
+
+/// Appends to the audit log; a failure is logged, not returned (the action itself happened).
+pub(super) async fn audit(
+    app: &App,
+    device_id: Option<&str>,
+    event: &str,
+    detail: serde_json::Value,
+) {
+    let a = NewAudit {
+        device_id: device_id.map(str::to_owned),
+        session_id: None,
+        event: event.to_owned(),
+        detail,
+    };
+    if let Err(e) = app.store().audit(&a, super::now()).await {
+        tracing::error!("audit: {e}");
+    }
+}

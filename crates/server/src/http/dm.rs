@@ -1,0 +1,193 @@
+//! `POST /dm`: one DM message in, one answer out, in one store transaction.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::metrics as m;
+use super::App;
+use crate::engine::{self, Context, EngineError, Inbound};
+use crate::store::StoreError;
+
+/// The media types a DM message may come with: the DM ones, and the plain SyncML ones older
+/// clients send (DM 1.1).
+const DM_TYPES: [&str; 4] = [
+    "application/vnd.syncml.dm+xml",
+    "application/vnd.syncml.dm+wbxml",
+    "application/vnd.syncml+xml",
+    "application/vnd.syncml+wbxml",
+];
+
+fn is_dm_media_type(ct: &str) -> bool {
+    let base = ct.split(';').next().unwrap_or_default().trim();
+    DM_TYPES.iter().any(|t| base.eq_ignore_ascii_case(t))
+}
+
+fn plain(code: StatusCode, text: String) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text + "\n",
+    )
+        .into_response()
+}
+
+fn store_failure(e: &StoreError) -> Response {
+    tracing::error!("store: {e}");
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the server's store failed; send the message again".into(),
+    )
+}
+
+pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !is_dm_media_type(ct) {
+        m::message("unsupported_media_type");
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type {ct:?} is not a DM media type (expected one of {DM_TYPES:?})"),
+        );
+    }
+    m::bytes_in(body.len());
+    let hmac = headers
+        .get("x-syncml-hmac")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let peek = match engine::peek(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            m::message("undecodable");
+            return plain(StatusCode::BAD_REQUEST, e.to_string());
+        }
+    };
+    let now = super::now();
+    if shim::is_report(&peek.message) {
+        report(&app, &peek.device_id, &body, hmac.as_deref(), now).await;
+        m::latency(started);
+        return StatusCode::OK.into_response();
+    }
+
+    let store = app.store();
+    let mut tx = match store.begin().await {
+        Ok(t) => t,
+        Err(e) => return store_failure(&e),
+    };
+    let device = match tx.device(&peek.device_id).await {
+        Ok(d) => d,
+        Err(e) => return store_failure(&e),
+    };
+    let (session, pending) = match &device {
+        Some(_) => {
+            let s = match tx.session(&peek.device_id, &peek.session_id).await {
+                Ok(s) => s,
+                Err(e) => return store_failure(&e),
+            };
+            let p = match tx.pending_commands(&peek.device_id).await {
+                Ok(p) => p,
+                Err(e) => return store_failure(&e),
+            };
+            (s, p)
+        }
+        None => (None, Vec::new()),
+    };
+    let ctx = Context {
+        device: device.as_ref(),
+        session: session.as_ref(),
+        pending: &pending,
+    };
+    let inbound = Inbound {
+        body: &body,
+        hmac: hmac.as_deref(),
+        now,
+    };
+    let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
+    let out = match engine::process(&app.cfg().engine, ctx, inbound, &mut nonce) {
+        Ok(o) => o,
+        Err(e @ EngineError::Decode(_)) => {
+            m::message("undecodable");
+            return plain(StatusCode::BAD_REQUEST, e.to_string());
+        }
+        Err(e) => {
+            tracing::error!("engine: {e}");
+            m::message("error");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    };
+    if device.is_some() {
+        if let Err(e) = tx.apply(&peek.device_id, &out.changes, now).await {
+            return store_failure(&e);
+        }
+        if let Err(e) = tx.commit().await {
+            return store_failure(&e);
+        }
+    } else {
+        drop(tx);
+        for a in &out.changes.audit {
+            if let Err(e) = store.audit(a, now).await {
+                return store_failure(&e);
+            }
+        }
+    }
+    m::record_changes(&out.changes, session.is_none());
+    m::message("answered");
+    m::bytes_out(out.body.len());
+    m::latency(started);
+
+    let mut resp = (StatusCode::OK, out.body).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&out.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(mac) = out.hmac.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        h.insert("x-syncml-hmac", mac);
+    }
+    resp
+}
+
+/// A Sessionless Report Message (Sessionless Reporting 1.3): stored when it authenticates,
+/// dropped silently otherwise (DM-SR-S-003); the HTTP answer is the same either way.
+async fn report(app: &App, device_id: &str, body: &[u8], hmac: Option<&str>, now: i64) {
+    let store = app.store();
+    let device = match store.device(device_id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            m::report(false);
+            return;
+        }
+        Err(e) => {
+            tracing::error!("store: {e}");
+            return;
+        }
+    };
+    match shim::verify_report(&device, body, hmac) {
+        Some(items) => match store.add_report(device_id, &items, now).await {
+            Ok(_) => m::report(true),
+            Err(e) => tracing::error!("store: {e}"),
+        },
+        None => m::report(false),
+    }
+}
+
+/// TEMPORARY until the engine's report functions land.
+mod shim {
+    use crate::model::{AlertItem, Device};
+    pub(super) fn is_report(_m: &omadm_syncml::Message) -> bool {
+        false
+    }
+    pub(super) fn verify_report(
+        _d: &Device,
+        _b: &[u8],
+        _h: Option<&str>,
+    ) -> Option<Vec<AlertItem>> {
+        None
+    }
+}

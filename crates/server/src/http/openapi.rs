@@ -1,0 +1,151 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.0 description of the REST API.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+pub(super) async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn id_param(name: &str, what: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": what, "schema": { "type": if name == "cid" { "integer" } else { "string" } } })
+}
+
+fn ok(desc: &str, schema: Value) -> Value {
+    json!({ "description": desc, "content": { "application/json": { "schema": schema } } })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn array_of(name: &str) -> Value {
+    json!({ "type": "array", "items": reference(name) })
+}
+
+/// The document (also used by the tests to check every route is described).
+pub fn spec() -> Value {
+    let dev = id_param("id", "DevInfo/DevId of the device (URL-encoded)");
+    let cid = id_param("cid", "the command id returned when it was queued");
+    let err = json!({ "description": "error", "content": { "application/json": { "schema": reference("Error") } } });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "omadm server API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Manage OMA DM 1.3 devices: enroll them, queue DM commands (sent in their next session), read statuses, results, alerts, sessionless reports and sessions, and push notifications, sessionless command messages and bootstraps. Every path but this document needs `Authorization: Bearer <admin token>`."
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "string" } }, "required": ["error"] },
+                "NewDevice": {
+                    "type": "object", "required": ["device_id", "client_auth", "server_auth"],
+                    "properties": {
+                        "device_id": { "type": "string", "description": "DevInfo/DevId, the SyncHdr Source of the device" },
+                        "client_auth": { "type": "object", "required": ["type", "name", "secret"], "properties": {
+                            "type": { "type": "string", "enum": ["basic", "digest", "hmac"] },
+                            "name": { "type": "string" }, "secret": { "type": "string" } } },
+                        "server_auth": { "type": "object", "required": ["name", "secret"], "properties": {
+                            "name": { "type": "string" }, "secret": { "type": "string" } } },
+                        "push_url": { "type": "string", "description": "where notifications, sessionless messages and bootstraps are POSTed" }
+                    }
+                },
+                "Device": {
+                    "type": "object",
+                    "properties": {
+                        "device_id": { "type": "string" },
+                        "client_auth": { "type": "object", "properties": { "type": { "type": "string" }, "name": { "type": "string" } } },
+                        "server_auth_name": { "type": "string" },
+                        "push_url": { "type": "string", "nullable": true },
+                        "devinfo": { "type": "object", "additionalProperties": { "type": "string" } },
+                        "dm_version": { "type": "string", "nullable": true },
+                        "created_at": { "type": "integer" },
+                        "last_seen": { "type": "integer", "nullable": true }
+                    }
+                },
+                "CommandSpec": {
+                    "type": "object", "required": ["op"],
+                    "properties": {
+                        "op": { "type": "string", "enum": ["Get", "Add", "Replace", "Delete", "Exec", "Copy", "Alert", "Atomic", "Sequence"] },
+                        "target": { "type": "string" }, "source": { "type": "string" },
+                        "data": { "type": "string" }, "format": { "type": "string" }, "type": { "type": "string" },
+                        "code": { "type": "integer", "description": "Alert code (1100-1104: user interaction)" },
+                        "options": { "type": "string", "description": "user interaction options, e.g. MINDT=10&MAXDT=30" },
+                        "choices": { "type": "array", "items": { "type": "string" } },
+                        "correlator": { "type": "string" },
+                        "commands": { "type": "array", "items": { "$ref": "#/components/schemas/CommandSpec" } }
+                    }
+                },
+                "ResultItem": { "type": "object", "properties": { "source": { "type": "string" }, "format": { "type": "string" }, "type": { "type": "string" }, "data": { "type": "string" } } },
+                "Command": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "state": { "type": "string", "enum": ["queued", "sent", "done", "failed", "cancelled"] },
+                        "status": { "type": "integer", "nullable": true, "description": "the DM status code the device answered" },
+                        "results": array_of("ResultItem"),
+                        "children": { "type": "array", "items": { "type": "object", "properties": { "index": { "type": "integer" }, "status": { "type": "integer" } } } },
+                        "session_id": { "type": "string", "nullable": true },
+                        "spec": reference("CommandSpec"),
+                        "created_at": { "type": "integer" }, "updated_at": { "type": "integer" }
+                    }
+                },
+                "AlertItem": { "type": "object", "properties": { "source": { "type": "string" }, "target": { "type": "string" }, "type": { "type": "string" }, "format": { "type": "string" }, "mark": { "type": "string" }, "data": { "type": "string" } } },
+                "Alert": { "type": "object", "properties": { "id": { "type": "integer" }, "device_id": { "type": "string" }, "session_id": { "type": "string" }, "code": { "type": "integer" }, "correlator": { "type": "string" }, "items": array_of("AlertItem"), "received_at": { "type": "integer" } } },
+                "Report": { "type": "object", "properties": { "id": { "type": "integer" }, "device_id": { "type": "string" }, "items": array_of("AlertItem"), "received_at": { "type": "integer" } } },
+                "Session": { "type": "object", "properties": { "device_id": { "type": "string" }, "session_id": { "type": "string" }, "started_at": { "type": "integer" }, "updated_at": { "type": "integer" }, "ended_at": { "type": "integer", "nullable": true }, "outcome": { "type": "string", "nullable": true }, "messages": { "type": "integer" } } },
+                "AuditEntry": { "type": "object", "properties": { "id": { "type": "integer" }, "at": { "type": "integer" }, "device_id": { "type": "string" }, "session_id": { "type": "string" }, "event": { "type": "string" }, "detail": { "type": "object" } } }
+            }
+        },
+        "security": [ { "bearer": [] } ],
+        "paths": {
+            "/devices": {
+                "post": { "summary": "Enroll a device", "requestBody": { "required": true, "content": { "application/json": { "schema": reference("NewDevice") } } },
+                          "responses": { "201": ok("enrolled", reference("Device")), "400": err, "409": err } },
+                "get": { "summary": "List devices", "parameters": [
+                            { "name": "after", "in": "query", "schema": { "type": "string" } },
+                            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } } ],
+                         "responses": { "200": ok("devices", array_of("Device")) } }
+            },
+            "/devices/{id}": {
+                "get": { "summary": "One device", "parameters": [dev], "responses": { "200": ok("the device", reference("Device")), "404": err } },
+                "delete": { "summary": "Remove a device and its records", "parameters": [dev], "responses": { "204": { "description": "removed" }, "404": err } }
+            },
+            "/devices/{id}/commands": {
+                "post": { "summary": "Queue a command for the next session", "parameters": [dev],
+                          "requestBody": { "required": true, "content": { "application/json": { "schema": reference("CommandSpec") } } },
+                          "responses": { "201": ok("queued", json!({ "type": "object", "properties": { "id": { "type": "integer" } } })), "400": err, "404": err } },
+                "get": { "summary": "The device's commands", "parameters": [dev], "responses": { "200": ok("commands", array_of("Command")), "404": err } }
+            },
+            "/devices/{id}/commands/{cid}": {
+                "get": { "summary": "One command: state, DM status, results", "parameters": [dev, cid], "responses": { "200": ok("the command", reference("Command")), "404": err } },
+                "delete": { "summary": "Cancel a command still queued", "parameters": [dev, cid], "responses": { "204": { "description": "cancelled" }, "409": err } }
+            },
+            "/devices/{id}/alerts": { "get": { "summary": "Alerts the device sent (1226 Generic Alerts, 1227-1229...)", "parameters": [dev], "responses": { "200": ok("alerts", array_of("Alert")), "404": err } } },
+            "/devices/{id}/reports": { "get": { "summary": "Sessionless reports (Alert 1230) that authenticated", "parameters": [dev], "responses": { "200": ok("reports", array_of("Report")), "404": err } } },
+            "/devices/{id}/sessions": { "get": { "summary": "The device's DM sessions", "parameters": [dev], "responses": { "200": ok("sessions", array_of("Session")), "404": err } } },
+            "/devices/{id}/notify": { "post": { "summary": "Push a DM 1.2 notification (package #0) to the device's push_url",
+                "parameters": [dev],
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "ui_mode": { "type": "string", "enum": ["not-specified", "background", "informative", "user-interaction"] },
+                    "session_id": { "type": "integer", "minimum": 1, "maximum": 65535 } } } } } },
+                "responses": { "200": ok("pushed", json!({ "type": "object", "properties": { "session_id": { "type": "string" }, "push_status": { "type": "integer" } } })), "400": err, "404": err, "502": err } } },
+            "/devices/{id}/sessionless": { "post": { "summary": "Build a signed WBXML sessionless command message (no Get) and push it",
+                "parameters": [dev],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["commands"], "properties": { "commands": { "type": "array", "items": reference("CommandSpec") } } } } } },
+                "responses": { "200": ok("pushed", json!({ "type": "object", "properties": { "bytes": { "type": "integer" }, "push_status": { "type": "integer" } } })), "400": err, "404": err, "502": err } } },
+            "/devices/{id}/bootstrap": { "post": { "summary": "Build a bootstrap (DMAcc for this server, MAC per SEC) and push it",
+                "parameters": [dev],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["sec", "addr"], "properties": {
+                    "sec": { "type": "string", "enum": ["NETWORKID", "USERPIN", "USERPIN_NETWORKID"] },
+                    "network_secret": { "type": "string" }, "pin": { "type": "string" }, "addr": { "type": "string" }, "node": { "type": "string" } } } } } },
+                "responses": { "200": ok("pushed", json!({ "type": "object" })), "400": err, "404": err, "502": err } } },
+            "/audit": { "get": { "summary": "The append-only audit log", "parameters": [
+                    { "name": "device_id", "in": "query", "schema": { "type": "string" } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 10000 } } ],
+                "responses": { "200": ok("entries", array_of("AuditEntry")) } } },
+            "/openapi.json": { "get": { "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.0 document" } } } }
+        }
+    })
+}
