@@ -1367,7 +1367,7 @@ fn e2e_https_session_with_the_servers_ca_and_refused_without() {
     let dev = device(&server.url(), &["--auth", "digest", "--encoding", "wbxml"]);
 
     // No trusted root for this server: the TLS handshake fails, the session does not start.
-    let out = dev.run(&[]);
+    let out = dev.run(&["--retries", "0"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stderr(&out).contains(&server.url()), "{}", stderr(&out));
     assert!(server.requests().is_empty(), "nothing got through TLS");

@@ -18,12 +18,11 @@ pub fn command(s: &CommandSpec, next: &mut u32) -> Command {
     *next += 1;
     let meta = || match (&s.format, &s.type_) {
         (None, None) => None,
-        (f, t) => {
-            let mut m = Meta::default();
-            m.format = f.as_deref().map(Into::into);
-            m.type_ = t.as_deref().map(Into::into);
-            Some(m)
-        }
+        (f, t) => Some(Meta {
+            format: f.as_deref().map(Into::into),
+            type_: t.as_deref().map(Into::into),
+            ..Meta::default()
+        }),
     };
     let item = || Item {
         target: s.target.as_deref().map(Location::new),

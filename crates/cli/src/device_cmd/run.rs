@@ -70,6 +70,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_MESSAGES)]
     max_messages: usize,
 
+    /// Send a message again up to N times when the server cannot be reached or answers 5xx.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    retries: u32,
+
     /// Also print every message sent and received.
     #[arg(short, long)]
     verbose: bool,
@@ -113,6 +117,7 @@ pub fn run(a: &Args) -> Result<()> {
     let opts = RunOptions {
         ui: user_interface(&a.ui)?,
         max_messages: a.max_messages,
+        retries: a.retries,
         transport: Some(Transport::new(&topts)?),
         on_event: Some(Box::new(move |e: &Event| {
             if verbose || !matches!(e, Event::Sent { .. } | Event::Received { .. }) {

@@ -96,6 +96,10 @@ pub struct RunOptions {
     pub max_messages: usize,
     /// The HTTP client [default: built from `device.toml`].
     pub transport: Option<Transport>,
+    /// How many times a message is sent again when the server cannot be reached or answers
+    /// HTTP 5xx (the same bytes, after 0.25 s, 0.5 s, 1 s...; a DM server recognises a repeated
+    /// MsgID) [default: 4].
+    pub retries: u32,
     /// Called with each event as it happens (they are also in the [`SessionReport`] and, one
     /// line each, in `DIR/log`).
     pub on_event: Option<EventSink>,
@@ -108,6 +112,7 @@ impl Default for RunOptions {
             lock_wait: DEFAULT_LOCK_WAIT,
             max_messages: DEFAULT_MAX_MESSAGES,
             transport: None,
+            retries: 4,
             on_event: None,
         }
     }
@@ -146,6 +151,33 @@ pub async fn run_session(
     trigger: SessionTrigger,
 ) -> Result<SessionReport, AgentError> {
     run_session_with(dir, trigger, RunOptions::default()).await
+}
+
+/// POSTs `out`, again up to `retries` times while the server is unreachable or fails (5xx).
+async fn post_with_retries(
+    transport: &Transport,
+    out: &Outgoing,
+    retries: u32,
+) -> Result<super::transport::Response, AgentError> {
+    use super::transport::TransportError;
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 0;
+    loop {
+        let r = transport
+            .post(&out.url, out.body.clone(), out.content_type, out.hmac.clone())
+            .await;
+        let transient = match &r {
+            Err(TransportError::Request { .. }) => true,
+            Err(TransportError::Status { status, .. }) => *status >= 500,
+            _ => false,
+        };
+        if !transient || attempt >= retries {
+            return Ok(r?);
+        }
+        attempt += 1;
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(4));
+    }
 }
 
 /// What the blocking half of the driver owns between two messages.
@@ -332,9 +364,7 @@ pub async fn run_session_with(
         }
         sink.take(&mut work.session);
         sent += 1;
-        let resp = transport
-            .post(&out.url, out.body, out.content_type, out.hmac)
-            .await?;
+        let resp = post_with_retries(&transport, &out, opts.retries).await?;
         let (w, step) = blocking(move || {
             let r = work.receive(&resp.body, resp.hmac.as_deref());
             (work, r)

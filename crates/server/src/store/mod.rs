@@ -184,7 +184,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends to the audit log.
     async fn audit(&self, entry: &NewAudit, now: Timestamp) -> Result<(), StoreError>;
-    /// The audit log (of one device when given), oldest first, at most `limit` lines.
+    /// The audit log (of one device when given): its latest `limit` lines, oldest first.
     async fn audit_log(
         &self,
         device_id: Option<&str>,
@@ -221,8 +221,7 @@ pub trait StoreTx: Send {
 /// Opens the store a URL names: `sqlite://PATH` (created when missing, WAL) or `sqlite::memory:`.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        let _store = sqlite::SqliteStore::open(url).await?;
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }
