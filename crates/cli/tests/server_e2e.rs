@@ -60,7 +60,10 @@ fn enroll(server: &Server, auth: &str) {
 }
 
 fn run(dir: &Path) -> String {
-    let out = omadm(&["device", "run", "--dir", dir.to_str().expect("UTF-8")], None);
+    let out = omadm(
+        &["device", "run", "--dir", dir.to_str().expect("UTF-8")],
+        None,
+    );
     assert!(
         out.status.success(),
         "device run: {}\n{}",
@@ -71,12 +74,22 @@ fn run(dir: &Path) -> String {
 }
 
 fn queue(server: &Server, spec: Value) -> i64 {
-    let v = server.api_ok("POST", &format!("/devices/{}/commands", seg(DEV)), Some(&spec), 201);
+    let v = server.api_ok(
+        "POST",
+        &format!("/devices/{}/commands", seg(DEV)),
+        Some(&spec),
+        201,
+    );
     v["id"].as_i64().expect("id")
 }
 
 fn command(server: &Server, id: i64) -> Value {
-    server.api_ok("GET", &format!("/devices/{}/commands/{id}", seg(DEV)), None, 200)
+    server.api_ok(
+        "GET",
+        &format!("/devices/{}/commands/{id}", seg(DEV)),
+        None,
+        200,
+    )
 }
 
 #[test]
@@ -86,7 +99,10 @@ fn enroll_queue_run_and_read_the_results() {
     assert!(!server.token.is_empty(), "the first start prints a token");
     enroll(&server, "digest");
     let dev = device(tmp.path(), &server, "digest");
-    let add = queue(&server, json!({ "op": "Add", "target": "./Vendor/E2E", "data": "hello", "format": "chr" }));
+    let add = queue(
+        &server,
+        json!({ "op": "Add", "target": "./Vendor/E2E", "data": "hello", "format": "chr" }),
+    );
     let get = queue(&server, json!({ "op": "Get", "target": "./DevInfo/Man" }));
     let out = run(&dev);
     assert!(out.contains("Add ./Vendor/E2E"), "{out}");
@@ -140,7 +156,13 @@ fn rest_api_enrolment_validation_queue_and_cancel() {
     assert_eq!(code, 409, "{v}");
     let list = server.api_ok("GET", "/devices", None, 200);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
-    assert!(list[0].get("client_auth").and_then(|a| a.get("secret")).is_none(), "no secrets shown");
+    assert!(
+        list[0]
+            .get("client_auth")
+            .and_then(|a| a.get("secret"))
+            .is_none(),
+        "no secrets shown"
+    );
 
     for bad in [
         json!({ "op": "Get" }),
@@ -150,18 +172,38 @@ fn rest_api_enrolment_validation_queue_and_cancel() {
         json!({ "op": "Alert", "code": 1103, "data": "pick" }),
         json!({ "op": "Frobnicate", "target": "./A" }),
     ] {
-        let (code, v) = server.api("POST", &format!("/devices/{}/commands", seg(DEV)), Some(&bad));
+        let (code, v) = server.api(
+            "POST",
+            &format!("/devices/{}/commands", seg(DEV)),
+            Some(&bad),
+        );
         assert!(code == 400 || code == 422, "{bad} answered {code} {v}");
     }
-    let (code, _) = server.api("POST", "/devices/nobody/commands", Some(&json!({ "op": "Get", "target": "./A" })));
+    let (code, _) = server.api(
+        "POST",
+        "/devices/nobody/commands",
+        Some(&json!({ "op": "Get", "target": "./A" })),
+    );
     assert_eq!(code, 404);
-    let id = queue(&server, json!({ "op": "Sequence", "commands": [
+    let id = queue(
+        &server,
+        json!({ "op": "Sequence", "commands": [
         { "op": "Alert", "code": 1101, "data": "Go on?" },
-        { "op": "Replace", "target": "./Vendor/A", "data": "1" } ] }));
+        { "op": "Replace", "target": "./Vendor/A", "data": "1" } ] }),
+    );
     assert_eq!(command(&server, id)["state"], "queued");
-    server.api_ok("DELETE", &format!("/devices/{}/commands/{id}", seg(DEV)), None, 204);
+    server.api_ok(
+        "DELETE",
+        &format!("/devices/{}/commands/{id}", seg(DEV)),
+        None,
+        204,
+    );
     assert_eq!(command(&server, id)["state"], "cancelled");
-    let (code, _) = server.api("DELETE", &format!("/devices/{}/commands/{id}", seg(DEV)), None);
+    let (code, _) = server.api(
+        "DELETE",
+        &format!("/devices/{}/commands/{id}", seg(DEV)),
+        None,
+    );
     assert_eq!(code, 409, "only a queued command can be cancelled");
     server.api_ok("DELETE", &format!("/devices/{}", seg(DEV)), None, 204);
     let (code, _) = server.api("GET", &format!("/devices/{}", seg(DEV)), None);
@@ -174,7 +216,8 @@ fn rest_api_enrolment_validation_queue_and_cancel() {
 fn post_dm(server: &Server, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(server.addr).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
     let head = format!(
         "POST /dm HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         server.addr,
@@ -185,9 +228,16 @@ fn post_dm(server: &Server, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let _ = s.write_all(body);
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |i| i + 4);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     (code, raw[end..].to_vec())
 }
 
@@ -213,7 +263,12 @@ fn hostile_corpus_never_breaks_the_server() {
     names.sort();
     assert!(names.len() >= 100, "{} files", names.len());
     // Credentials that fail, unknown devices: first, and nothing may change.
-    let no_auth = |n: &str| n.starts_with("cred_") || n.starts_with("replayed_") || n.starts_with("unknown_device") || n.starts_with("source_");
+    let no_auth = |n: &str| {
+        n.starts_with("cred_")
+            || n.starts_with("replayed_")
+            || n.starts_with("unknown_device")
+            || n.starts_with("source_")
+    };
     let (first, rest): (Vec<_>, Vec<_>) = names.iter().partition(|n| no_auth(n));
     for (phase, list) in [("unauthenticated", &first), ("all", &rest)] {
         for name in list.iter() {
@@ -233,17 +288,36 @@ fn hostile_corpus_never_breaks_the_server() {
                 omadm_syncml::Message::decode(&answer)
                     .unwrap_or_else(|e| panic!("{name}: the answer is not SyncML: {e}"));
             }
+            if phase == "unauthenticated" {
+                let c = command(&server, id);
+                assert_eq!(
+                    c["state"], "queued",
+                    "{name} failed authentication yet changed the queue: {c}"
+                );
+            }
         }
         if phase == "unauthenticated" {
-            assert_eq!(command(&server, id)["state"], "queued", "a message that failed authentication changed the queue");
+            assert_eq!(
+                command(&server, id)["state"],
+                "queued",
+                "a message that failed authentication changed the queue"
+            );
         }
     }
     let (code, _) = rest::request(server.addr, "GET", "/healthz", None, None);
     assert_eq!(code, 200);
-    // The device itself still gets its session.
+    // Hostile but authenticated messages may have started sessions (and aborted them: the Get
+    // then failed, unanswered). The device itself still gets its session, and a new command
+    // is done in it.
+    let c = command(&server, id);
+    assert!(
+        matches!(c["state"].as_str(), Some("queued" | "sent" | "failed")) && c["status"].is_null(),
+        "{c}"
+    );
+    let id2 = queue(&server, json!({ "op": "Get", "target": "./DevInfo/Mod" }));
     let dev = device(tmp.path(), &server, "basic");
     run(&dev);
-    let c = command(&server, id);
+    let c = command(&server, id2);
     assert_eq!(c["state"], "done", "{c}");
     assert_eq!(c["results"][0]["data"], "omadm-device", "{c}");
 }

@@ -5,5 +5,4 @@
 pub mod engine;
 pub mod http;
 pub mod model;
-pub mod spec;
 pub mod store;

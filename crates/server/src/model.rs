@@ -246,7 +246,7 @@ pub struct SessionRecord {
     /// Messages received from the device.
     pub messages: u32,
     /// The engine's state between messages ([`crate::engine::SessionState`] serialized);
-    /// empty once the session is over.
+    /// once the session is over, only what answers a repeat of its last message.
     #[serde(skip)]
     pub state: Vec<u8>,
 }

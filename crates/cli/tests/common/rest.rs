@@ -56,7 +56,9 @@ impl Server {
                     panic!("omadm server did not say where it listens");
                 }
             };
-            if let Some(t) = line.strip_prefix("admin token (generated now, kept in the database): ") {
+            if let Some(t) =
+                line.strip_prefix("admin token (generated now, kept in the database): ")
+            {
                 token = t.trim().to_owned();
             }
             if let Some(rest) = line.strip_prefix("omadm server listening on http://") {
@@ -114,7 +116,9 @@ impl Drop for Server {
 pub fn seg(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -153,8 +157,17 @@ pub fn request(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    (code, if chunked { dechunk(body) } else { body.to_owned() })
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (
+        code,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        },
+    )
 }
 
 fn dechunk(mut s: &str) -> String {

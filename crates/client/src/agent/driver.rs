@@ -164,7 +164,12 @@ async fn post_with_retries(
     let mut attempt = 0;
     loop {
         let r = transport
-            .post(&out.url, out.body.clone(), out.content_type, out.hmac.clone())
+            .post(
+                &out.url,
+                out.body.clone(),
+                out.content_type,
+                out.hmac.clone(),
+            )
             .await;
         let transient = match &r {
             Err(TransportError::Request { .. }) => true,

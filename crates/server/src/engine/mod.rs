@@ -3,12 +3,36 @@
 //! session state, the queue changes, the alerts to record). No I/O inside: the HTTP layer
 //! ([`crate::http`]) reads and writes the [`crate::store::Store`] around it in one transaction.
 //!
-//! PLACEHOLDER: the engine is being written; [`process`] answers [`EngineError::Unavailable`].
+//! ```text
+//!   peek(body)                       device id + session id, to lock and load
+//!   process(cfg, ctx, inbound, nonce) ──▶ Outbound { body, hmac, changes, session_over }
+//! ```
+//!
+//! One module per concept: [`state`] (what a session remembers between messages), `auth`
+//! (both directions of DM Protocol 1.3 §9), `build` (queued commands as SyncML), `pack`
+//! (packages #2/#4 within MaxMsgSize, large objects in chunks, §7-§8), `client` (the client's
+//! alerts and DevInfo), `matching` (Status and Results back to the queue), `answer` (headers,
+//! encoding, signing), `session` (the flow of one message), `refuse` (unknown devices and
+//! sessions) and `report` (Sessionless Reporting 1.3).
+
+mod answer;
+mod auth;
+mod build;
+mod client;
+mod matching;
+mod pack;
+mod refuse;
+mod report;
+mod session;
+pub mod state;
 
 use omadm_syncml::{Encoding, Message};
 
 use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::Changes;
+
+pub use report::{is_report, verify_report};
+pub use state::SessionState;
 
 /// How the server runs sessions.
 #[derive(Clone, Debug)]
@@ -99,9 +123,21 @@ pub enum EngineError {
     /// An answer could not be encoded.
     #[error("cannot encode the answer: {0}")]
     Encode(#[from] omadm_syncml::EncodeError),
-    /// Not implemented yet.
+    /// Not implemented yet (kept for callers written against the placeholder).
     #[error("the server session engine is not available yet")]
     Unavailable,
+}
+
+/// The decoder limits of the engine: the server's MaxMsgSize (with room to recognise a message
+/// that is too large and refuse it in SyncML), and bounds on commands and items.
+pub(crate) fn limits(cfg: &ServerConfig) -> omadm_syncml::Limits {
+    let max = usize::try_from(cfg.max_msg_size).unwrap_or(usize::MAX);
+    omadm_syncml::Limits {
+        max_message_bytes: max.saturating_mul(2).max(64 * 1024),
+        max_commands: 10_000,
+        max_items: 20_000,
+        ..omadm_syncml::Limits::default()
+    }
 }
 
 /// Decodes a message far enough to know its device and session.
@@ -117,13 +153,23 @@ pub fn peek(body: &[u8]) -> Result<Peek, EngineError> {
     })
 }
 
-/// Answers one message of a session.
+/// Answers one message of a session (DM Protocol 1.3 §6-§9). `nonce` draws the fresh nonces
+/// the server issues in its challenges.
 pub fn process(
     cfg: &ServerConfig,
     ctx: Context<'_>,
     inbound: Inbound<'_>,
     nonce: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<Outbound, EngineError> {
-    let _ = (cfg, ctx, inbound, nonce);
-    Err(EngineError::Unavailable)
+    session::process(cfg, ctx, inbound, nonce)
+}
+
+/// The SyncML commands of `specs`, CmdIDs numbered from 1 (nested ones too, depth first): what a
+/// sessionless command message carries.
+pub fn commands_for(specs: &[crate::model::CommandSpec]) -> Vec<omadm_syncml::Command> {
+    let mut next = 1u32;
+    specs
+        .iter()
+        .map(|s| build::build(s, &mut next).cmd)
+        .collect()
 }

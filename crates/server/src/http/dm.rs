@@ -69,7 +69,7 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         }
     };
     let now = super::now();
-    if shim::is_report(&peek.message) {
+    if engine::is_report(&peek.message) {
         report(&app, &peek.device_id, &body, hmac.as_deref(), now).await;
         m::latency(started);
         return StatusCode::OK.into_response();
@@ -168,26 +168,11 @@ async fn report(app: &App, device_id: &str, body: &[u8], hmac: Option<&str>, now
             return;
         }
     };
-    match shim::verify_report(&device, body, hmac) {
+    match engine::verify_report(&device, body, hmac) {
         Some(items) => match store.add_report(device_id, &items, now).await {
             Ok(_) => m::report(true),
             Err(e) => tracing::error!("store: {e}"),
         },
         None => m::report(false),
-    }
-}
-
-/// TEMPORARY until the engine's report functions land.
-mod shim {
-    use crate::model::{AlertItem, Device};
-    pub(super) fn is_report(_m: &omadm_syncml::Message) -> bool {
-        false
-    }
-    pub(super) fn verify_report(
-        _d: &Device,
-        _b: &[u8],
-        _h: Option<&str>,
-    ) -> Option<Vec<AlertItem>> {
-        None
     }
 }

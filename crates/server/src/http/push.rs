@@ -144,7 +144,7 @@ pub(super) async fn sessionless(
         validate_spec(c, 0, false)?;
     }
     let device = device_or_404(&app, &id).await?;
-    let commands = crate::spec::commands_for(&req.commands);
+    let commands = crate::engine::commands_for(&req.commands);
     let msg = Message {
         hdr: SyncHdr {
             ver_dtd: "1.2".into(),

@@ -81,7 +81,8 @@ put("cred_unknown_type.xml", msg(pkg1_body(), h=hdr(c=cred("syncml:auth-kerberos
 put("cred_md5_garbage.xml", msg(pkg1_body(), h=hdr(c=cred("md5", base64.b64encode(b"0123456789abcdef").decode()))))
 put("cred_missing.xml", msg(pkg1_body(), h=hdr(c="")))
 put("cred_huge.xml", msg(pkg1_body(), h=hdr(c=cred("basic", "A" * 100000))))
-put("cred_no_meta.xml", msg(pkg1_body(), h=hdr(c=f"<Cred><Data>{BASIC}</Data></Cred>")))
+# Cred without Meta: the Type defaults to syncml:auth-basic (SyncML RepPro), so this one authenticates.
+put("basic_cred_without_meta.xml", msg(pkg1_body(), h=hdr(c=f"<Cred><Data>{BASIC}</Data></Cred>")))
 # 8. replayed nonces: MD5 digests over nonces the server never issued or issued long ago (3)
 def md5cred(user, pw, nonce):
     a = base64.b64encode(hashlib.md5(f"{user}:{pw}".encode()).digest()).decode()
