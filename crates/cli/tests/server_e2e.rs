@@ -321,3 +321,68 @@ fn hostile_corpus_never_breaks_the_server() {
     assert_eq!(c["state"], "done", "{c}");
     assert_eq!(c["results"][0]["data"], "omadm-device", "{c}");
 }
+
+/// DM 1.2 clients in the field (issue 6, "Older clients"): libdmclient's package #1, XML and
+/// WBXML, sent as it sent them (Content-Type `application/vnd.syncml+xml` / `+wbxml`), is
+/// answered HTTP 200 in the same media type and encoding, as DM/1.2, with 212 for its basic
+/// credentials, and the device's DevInfo is recorded.
+#[test]
+fn libdmclient_package_1_answered_in_dm_1_2_and_its_media_type() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(tmp.path(), &[]);
+    server.api_ok(
+        "POST",
+        "/devices",
+        Some(&json!({
+            "device_id": "DMCtest",
+            "client_auth": { "type": "basic", "name": "funambol", "secret": "funambol" },
+            "server_auth": { "name": "omadm", "secret": "x" },
+        })),
+        201,
+    );
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/spec/samples/libdmclient");
+    for (file, ct) in [
+        ("basic_01_client_pkg1.xml", "application/vnd.syncml+xml"),
+        (
+            "basic_wbxml_01_client_pkg1.wbxml",
+            "application/vnd.syncml+wbxml",
+        ),
+    ] {
+        let body = std::fs::read(samples.join(file)).expect("sample");
+        let mut s = std::net::TcpStream::connect(server.addr).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .expect("timeout");
+        write!(
+            s,
+            "POST /dm HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+            server.addr,
+            body.len()
+        )
+        .expect("write");
+        s.write_all(&body).expect("write");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read");
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{file}: {head}");
+        assert!(
+            head.contains(&format!("content-type: {ct}")),
+            "{file}: {head}"
+        );
+        let m = omadm_syncml::Message::decode(&raw[end..]).expect("a SyncML answer");
+        assert_eq!(m.hdr.ver_proto, "DM/1.2", "{file}");
+        let hdr_status = m.body.commands.iter().find_map(|c| match c {
+            omadm_syncml::Command::Status(s) if s.cmd == "SyncHdr" => Some(s.data.to_string()),
+            _ => None,
+        });
+        assert_eq!(hdr_status.as_deref(), Some("212"), "{file}");
+    }
+    let d = server.api_ok("GET", "/devices/DMCtest", None, 200);
+    assert_eq!(d["dm_version"], "DM/1.2", "{d}");
+    assert!(
+        d["devinfo"].as_object().is_some_and(|o| !o.is_empty()),
+        "{d}"
+    );
+}

@@ -143,7 +143,22 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
 
     let mut resp = (StatusCode::OK, out.body).into_response();
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&out.content_type) {
+    // A client that sent the plain SyncML media type (DM 1.1, libdmclient) gets it back, in the
+    // encoding of the answer.
+    let plain_request = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("application/vnd.syncml+");
+    let ct_out = if plain_request {
+        out.content_type
+            .replace("application/vnd.syncml.dm+", "application/vnd.syncml+")
+    } else {
+        out.content_type.clone()
+    };
+    if let Ok(v) = HeaderValue::from_str(&ct_out) {
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
