@@ -386,3 +386,101 @@ fn libdmclient_package_1_answered_in_dm_1_2_and_its_media_type() {
         "{d}"
     );
 }
+
+/// `--config FILE` (TOML) sets the ServerID and the admin token; `--tls-cert/--tls-key` serve
+/// the DM endpoint over https (rustls), and a device that trusts the certificate runs its
+/// session there. The database carries the enrolment and the queue across the restarts.
+#[test]
+fn config_file_and_tls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let (cert_pem, key_pem) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).expect("cert");
+    std::fs::write(&key_pem, cert.key_pair.serialize_pem()).expect("key");
+    let conf = tmp.path().join("omadm.toml");
+    std::fs::write(
+        &conf,
+        "server_id = \"omadm\"\nadmin_token = \"file-token\"\n",
+    )
+    .expect("config");
+    let conf_s = conf.to_str().expect("UTF-8");
+
+    // Plain first: enroll and queue through the API (the test's HTTP client has no TLS).
+    let mut server = Server::start(tmp.path(), &["--config", conf_s]);
+    assert!(
+        server.token.is_empty(),
+        "a configured token is not generated"
+    );
+    server.token = "file-token".into();
+    enroll(&server, "digest");
+    let id = queue(&server, json!({ "op": "Get", "target": "./DevInfo/DmV" }));
+    let port = server.addr.port();
+    drop(server);
+
+    // Then over TLS on the same port and database.
+    let listen = format!("127.0.0.1:{port}");
+    let tls = Server::start_listening(
+        tmp.path(),
+        &listen,
+        &[
+            "--config",
+            conf_s,
+            "--tls-cert",
+            cert_pem.to_str().expect("UTF-8"),
+            "--tls-key",
+            key_pem.to_str().expect("UTF-8"),
+        ],
+    );
+    let https = format!("https://{listen}/dm");
+    let d = tmp.path().join("dev");
+    let out = omadm(
+        &[
+            "device",
+            "init",
+            "--dir",
+            d.to_str().expect("UTF-8"),
+            "--device-id",
+            DEV,
+            "--server-url",
+            &https,
+            "--server-id",
+            "omadm",
+            "--client-name",
+            "dev1",
+            "--client-secret",
+            "dev-secret",
+            "--server-secret",
+            "srv-secret",
+            "--auth",
+            "digest",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = omadm(
+        &[
+            "device",
+            "run",
+            "--dir",
+            d.to_str().expect("UTF-8"),
+            "--ca",
+            cert_pem.to_str().expect("UTF-8"),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "device run over https: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    drop(tls);
+
+    let mut server = Server::start_listening(tmp.path(), &listen, &["--config", conf_s]);
+    server.token = "file-token".into();
+    let c = command(&server, id);
+    assert_eq!(c["state"], "done", "{c}");
+    let (code, _) = server.api("GET", "/devices", None);
+    assert_eq!(code, 200, "the token of the file is the API's");
+}

@@ -25,10 +25,15 @@ pub struct Server {
 impl Server {
     /// Starts the server with `extra` options; the database is `dir/omadm.db`.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_listening(dir, "127.0.0.1:0", extra)
+    }
+
+    /// The same on `listen` (a fixed port, for restarts).
+    pub fn start_listening(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let db = dir.join("omadm.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
             .arg("server")
-            .args(["--listen", "127.0.0.1:0", "--db"])
+            .args(["--listen", listen, "--db"])
             .arg(format!("sqlite://{}", db.display()))
             .args(extra)
             .env_remove("OMADM_ADMIN_TOKEN")
@@ -61,7 +66,10 @@ impl Server {
             {
                 token = t.trim().to_owned();
             }
-            if let Some(rest) = line.strip_prefix("omadm server listening on http://") {
+            let rest = line
+                .strip_prefix("omadm server listening on http://")
+                .or_else(|| line.strip_prefix("omadm server listening on https://"));
+            if let Some(rest) = rest {
                 let a = rest.split_whitespace().next().unwrap_or_default();
                 break a.parse().expect("listening address");
             }
