@@ -116,6 +116,20 @@ fn enroll_queue_run_and_read_the_results() {
     assert_eq!(d["devinfo"]["Man"], "omadm", "{d}");
     let sessions = server.api_ok("GET", &format!("/devices/{}/sessions", seg(DEV)), None, 200);
     assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+    assert_eq!(sessions[0]["outcome"], "completed", "{sessions}");
+    // Prometheus metrics of what just happened.
+    let (code, metrics) = rest::request(server.addr, "GET", "/metrics", None, None);
+    assert_eq!(code, 200);
+    for m in [
+        "omadm_sessions_started_total 1",
+        "omadm_sessions_ended_total{outcome=\"completed\"} 1",
+        "omadm_command_outcomes_total{state=\"done\"} 2",
+        "omadm_dm_messages_total{result=\"answered\"}",
+        "omadm_dm_message_duration_seconds_bucket",
+        "omadm_dm_bytes_received_total",
+    ] {
+        assert!(metrics.contains(m), "/metrics lacks {m}:\n{metrics}");
+    }
 }
 
 /// The REST API: the token is required (401 and `WWW-Authenticate: Bearer` without it), the
