@@ -778,6 +778,23 @@ fn e2e_dm_pro_session_s_001_notification_starts_a_session() {
             "{lines:?}"
         );
     }
+    // The server saw each session start with Alert 1200 (server-alerted), as the audit log says.
+    let audit = f.server.api_ok("GET", "/audit?limit=10000", None, 200);
+    let started: Vec<(String, u64)> = audit
+        .as_array()
+        .expect("audit lines")
+        .iter()
+        .filter(|a| a["event"] == "session.started")
+        .filter_map(|a| {
+            Some((
+                a["session_id"].as_str()?.to_owned(),
+                a["detail"]["alert"].as_u64()?,
+            ))
+        })
+        .collect();
+    for sid in &sids {
+        assert!(started.contains(&(sid.clone(), 1200)), "{sid}: {started:?}");
+    }
 }
 
 /// DM Sessionless 1.3 §5.2 (DM-SM-S-001, -002, -003, -008): a sessionless command message

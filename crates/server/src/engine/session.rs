@@ -181,9 +181,14 @@ pub fn process(
         if restarted {
             run.audit("session.restarted", json!({}));
         }
+        // 1201 client-initiated, 1200 server-alerted (after a notification).
+        let alert = msg.body.commands.iter().find_map(|c| match c {
+            Command::Alert(a) if is_session_alert(c) => a.code().map(|k| k.0),
+            _ => None,
+        });
         run.audit(
             "session.started",
-            json!({ "ver_proto": msg.hdr.ver_proto.as_str() }),
+            json!({ "ver_proto": msg.hdr.ver_proto.as_str(), "alert": alert }),
         );
     }
     run.rec.messages = run.rec.messages.saturating_add(1);
