@@ -24,6 +24,7 @@ mod pack;
 mod refuse;
 mod report;
 mod session;
+pub mod sessionless;
 pub mod state;
 
 use omadm_syncml::{Encoding, Message};

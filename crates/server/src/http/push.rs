@@ -4,17 +4,16 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use omadm_security::bootstrap::{self, dmacc_document, SecMethod, Secrets};
-use omadm_security::hmac_header::{HmacHeader, MacAlgorithm};
 use omadm_syncml::pkg0::v12::VERSION_11;
 use omadm_syncml::pkg0::{Initiator, Notification12, NotificationType, UiMode};
-use omadm_syncml::{Encoding, Location, Message, SyncBody, SyncHdr};
+use omadm_syncml::Encoding;
 use omadm_tree::stdobj::{AppAuth, DmAcc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::{audit, bad, device_or_404, validate_spec, ApiError, ApiResult};
 use super::App;
-use crate::model::{ClientAuthType, CommandSpec, Device, Op};
+use crate::model::{ClientAuthType, CommandSpec, Device};
 
 /// POSTs `body` to the device's push URL; the HTTP status it answered.
 async fn push(
@@ -120,65 +119,55 @@ pub(super) struct SessionlessRequest {
     commands: Vec<CommandSpec>,
 }
 
-fn has_get(s: &CommandSpec) -> bool {
-    s.op == Op::Get || s.commands.iter().any(has_get)
+/// DM Sessionless 1.3 §5.4 (DM-SM-S-004): a sessionless message travels over a transport with
+/// its own security: the push URL must be https, except to this machine (loopback: tests, and
+/// a device agent beside the server).
+fn secure_transport(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 
-/// `POST /devices/{id}/sessionless`: a Sessionless Command Message (OMA DM Sessionless 1.3):
-/// WBXML, SyncHdr Source = the ServerID, Final, the commands (Get refused, §5.2), integrity by
-/// `x-syncml-hmac` HMAC-SHA256 with the device's SRVCRED (server_auth, last nonce); pushed.
+/// `POST /devices/{id}/sessionless`: a Sessionless Command Message (OMA DM Sessionless 1.3,
+/// [`crate::engine::sessionless::command_message`]) pushed to the device.
 pub(super) async fn sessionless(
     State(app): State<App>,
     Path(id): Path<String>,
     Json(req): Json<SessionlessRequest>,
 ) -> ApiResult<Json<Value>> {
-    if req.commands.is_empty() {
-        return Err(bad("commands is empty"));
-    }
-    if req.commands.iter().any(has_get) {
-        return Err(bad(
-            "a sessionless command message must not hold a Get (DM Sessionless 1.3 §5.2)",
-        ));
-    }
     for c in &req.commands {
         validate_spec(c, 0, false)?;
     }
     let device = device_or_404(&app, &id).await?;
-    let commands = crate::engine::commands_for(&req.commands);
-    let msg = Message {
-        hdr: SyncHdr {
-            ver_dtd: "1.2".into(),
-            ver_proto: "DM/1.3".into(),
-            session_id: "0".into(),
-            msg_id: "1".into(),
-            target: Location::new(device.device_id.as_str()),
-            source: Location::new(app.cfg().engine.server_id.as_str()),
-            ..SyncHdr::default()
-        },
-        body: SyncBody {
-            commands,
-            final_: true,
-        },
-    };
-    let body = msg
-        .encode(Encoding::Wbxml)
-        .map_err(|e| bad(format!("cannot encode the message: {e}")))?;
-    let mac = HmacHeader::sign(
-        MacAlgorithm::Sha256,
-        &device.server_auth.name,
-        &device.server_auth.secret,
-        &device.server_nonce,
-        &body,
+    if let Some(url) = &device.push_url {
+        if !secure_transport(url) {
+            return Err(bad(format!(
+                "push_url {url:?} is not https: a sessionless command message needs a secure transport (DM Sessionless 1.3 §5.4)"
+            )));
+        }
+    }
+    let m = crate::engine::sessionless::command_message(
+        &app.cfg().engine.server_id,
+        &device,
+        &req.commands,
     )
-    .map_err(|e| bad(format!("cannot sign the message: {e}")))?
-    .to_header_value();
-    let size = body.len();
+    .map_err(|e| bad(e.to_string()))?;
+    let size = m.body.len();
     let status = push(
         &app,
         &device,
         Encoding::Wbxml.content_type(),
-        &[("x-syncml-hmac", mac)],
-        body,
+        &[("x-syncml-hmac", m.hmac)],
+        m.body,
     )
     .await?;
     audit(
@@ -189,6 +178,22 @@ pub(super) async fn sessionless(
     )
     .await;
     Ok(Json(json!({ "bytes": size, "push_status": status })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secure_transport;
+
+    #[test]
+    fn dm_sm_s_004_secure_transport_is_https_or_loopback() {
+        assert!(secure_transport("https://dev.example/push"));
+        assert!(secure_transport("http://127.0.0.1:8081/"));
+        assert!(secure_transport("http://localhost/x"));
+        assert!(secure_transport("http://[::1]:9000/p"));
+        assert!(!secure_transport("http://10.0.0.7:8081/"));
+        assert!(!secure_transport("http://127.0.0.1.evil.example/"));
+        assert!(!secure_transport("ftp://127.0.0.1/"));
+    }
 }
 
 #[derive(Deserialize)]
