@@ -165,3 +165,75 @@ fn dm_pro_s_003_paging_in_wbxml_fits_too() {
         assert!(o.body.len() <= 1024, "{} bytes", o.body.len());
     }
 }
+
+/// §8 (DM-PRO-LO-S-009): the first chunk of a large Results announces a Size the reassembled
+/// object does not have (the client's message is altered in flight): the server answers 424,
+/// records no result, and the Get fails with 424.
+#[test]
+fn dm_pro_lo_s_009_size_mismatch_424_nothing_recorded() {
+    use omadm_client::session::{Env, Incoming, Session, Step};
+    use omadm_syncml::{Encoding, Message};
+    let mut store = Store::new(device(ClientAuthType::Basic));
+    store.cfg.max_msg_size = 1024;
+    let mut dev = Dev::new(tree("BASIC", "DIGEST"));
+    let big = value(3 * 1024);
+    dev.tree
+        .add(
+            omadm_tree::Caller::Device,
+            "./Vendor/Log",
+            omadm_tree::format::NodeFormat::Chr,
+            None,
+            big.as_bytes(),
+        )
+        .unwrap();
+    let id = store.enqueue(spec(Op::Get, "./Vendor/Log"));
+    let mut s = Session::new(&dev.tree, config("L9", "DM/1.2")).unwrap();
+    let mut out = s.start(&dev.tree).unwrap();
+    let mut altered = false;
+    let mut answered_424 = false;
+    for _ in 0..50 {
+        // Alter the announced Size of the first chunk.
+        let mut m = Message::decode(&out.body).unwrap();
+        for c in &mut m.body.commands {
+            if let Command::Results(r) = c {
+                for it in &mut r.items {
+                    if let Some(meta) = it.meta.as_mut() {
+                        if let Some(size) = meta.more.as_mut().and_then(|x| x.size.as_mut()) {
+                            *size = (big.len() + 7).to_string().into();
+                            altered = true;
+                        }
+                    }
+                }
+            }
+        }
+        let body = m.encode(Encoding::Xml).unwrap();
+        let answer = store.deliver(&body, None);
+        let a = Message::decode(&answer.body).unwrap();
+        answered_424 |=
+            a.body.commands.iter().any(
+                |c| matches!(c, Command::Status(st) if st.cmd == "Results" && st.data == "424"),
+            );
+        let env = Env {
+            tree: &mut dev.tree,
+            plugins: &mut dev.plugins,
+            ui: &mut *dev.ui,
+            now: NOW as u64,
+        };
+        match s.receive(
+            env,
+            Incoming {
+                body: &answer.body,
+                hmac: None,
+            },
+        ) {
+            Ok(Step::Send(o)) => out = o,
+            _ => break,
+        }
+    }
+    assert!(altered, "the client sent a first chunk with Size");
+    assert!(answered_424, "the server answered 424");
+    let c = store.cmd(id);
+    assert_eq!(c.state, CommandState::Failed);
+    assert_eq!(c.status, Some(424));
+    assert!(c.results.is_empty());
+}
