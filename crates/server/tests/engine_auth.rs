@@ -227,3 +227,53 @@ fn unknown_device_gets_a_syncml_401_and_is_audited() {
     assert!(store.audited("device.unknown"));
     assert!(store.sessions.is_empty());
 }
+
+/// §9 (DM-PRO-S-010): the device lost the nonce it last gave the server (it gave up a session
+/// after the server had committed it), so it cannot verify the server's Cred on the message
+/// that ends a session with nothing queued, and challenges it. The server takes the new nonce
+/// and authenticates again instead of refusing the ended session; the session completes, and the
+/// next one needs no challenge.
+#[test]
+fn dm_pro_s_010_challenged_final_answer_reopens_the_session() {
+    let mut store = Store::new(device(ClientAuthType::Basic));
+    let mut dev = Dev::new(tree("BASIC", "DIGEST"));
+    store.enqueue(spec(Op::Get, "./DevInfo/Man"));
+    let first = run(&mut store, &mut dev, config("N1", "DM/1.2"));
+    assert_eq!(first.outcome, Ok(Outcome::Completed));
+    assert!(
+        !store.device.server_nonce.is_empty(),
+        "the device gave the server a nonce"
+    );
+    // The device forgets it (back to the empty nonce it had).
+    dev.tree
+        .replace(
+            omadm_tree::Caller::Device,
+            "./DMAcc/Srv/AppAuth/2/AAuthData",
+            None,
+            None,
+            b"",
+        )
+        .unwrap();
+    let second = run(&mut store, &mut dev, config("N2", "DM/1.2"));
+    assert_eq!(second.outcome, Ok(Outcome::Completed), "{:?}", store.audit);
+    assert_eq!(store.session("N2").outcome.as_deref(), Some("completed"));
+    let challenged = second.requests.iter().any(|m| {
+        m.body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Status(s) if s.cmd == "SyncHdr" && (s.data == "401" || s.data == "407")))
+    });
+    assert!(
+        challenged,
+        "the device challenged the server's final answer"
+    );
+    let third = run(&mut store, &mut dev, config("N3", "DM/1.2"));
+    assert_eq!(third.outcome, Ok(Outcome::Completed));
+    let challenged = third.requests.iter().any(|m| {
+        m.body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Status(s) if s.cmd == "SyncHdr" && (s.data == "401" || s.data == "407")))
+    });
+    assert!(!challenged, "the nonces agree again");
+}

@@ -92,16 +92,9 @@ impl Run<'_> {
                 hmac: hmac.clone(),
             });
         }
-        // An ended session keeps only what answers a repeat of its last message.
-        self.rec.state = if over {
-            SessionState {
-                replay: self.st.replay.take(),
-                ..SessionState::default()
-            }
-            .to_bytes()
-        } else {
-            self.st.to_bytes()
-        };
+        // An ended session keeps its (settled) state: it answers a repeat of its last message,
+        // and a challenge of its last answer.
+        self.rec.state = self.st.to_bytes();
         self.changes.session = Some(self.rec);
         Ok(Outbound {
             body,
@@ -161,6 +154,25 @@ pub fn process(
             None if pkg1 => (SessionState::default(), fresh_record(), true),
             None => return refuse(cfg, dev, &msg, enc, 506, "session.unreadable", now),
         },
+        // The device could not verify the server's credentials on the message that ended the
+        // session (it kept an older nonce than the server: a session it gave up after the
+        // server had committed) and challenges them (§9): the session goes on, so that the
+        // server can authenticate over the new nonce, and ends again.
+        Some(r)
+            if !pkg1
+                && r.outcome.as_deref() == Some(outcome::COMPLETED)
+                && challenges_server(&msg) =>
+        {
+            match SessionState::from_bytes(&r.state) {
+                Some(st) if st.msg_id > 0 => {
+                    let mut rec = r.clone();
+                    rec.ended_at = None;
+                    rec.outcome = None;
+                    (st, rec, false)
+                }
+                _ => return refuse(cfg, dev, &msg, enc, 506, "session.ended", now),
+            }
+        }
         Some(_) if !pkg1 => return refuse(cfg, dev, &msg, enc, 506, "session.ended", now),
         None if !pkg1 => return refuse(cfg, dev, &msg, enc, 404, "session.unknown", now),
         _ => (SessionState::default(), fresh_record(), true),
@@ -476,6 +488,14 @@ fn requeue_stale(run: &mut Run<'_>, pending: &[QueuedCommand], session_id: &str)
     if !stale.is_empty() {
         run.audit("command.requeued", json!({ "ids": stale }));
     }
+}
+
+/// True when the message's Status for the server's SyncHdr challenges the server (401/407).
+fn challenges_server(msg: &Message) -> bool {
+    msg.body.commands.iter().any(|c| {
+        matches!(c, Command::Status(s) if s.cmd == "SyncHdr"
+            && matches!(s.code().map(|c| c.0), Some(401 | 407)))
+    })
 }
 
 /// The stored answer to a message sent again byte for byte (see [`super::state::Replay`]).
