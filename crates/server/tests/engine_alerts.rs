@@ -117,7 +117,7 @@ fn dm_pro_abort_s_002_client_abort_ends_session_and_fails_unanswered() {
 }
 
 #[test]
-fn dm_pro_abort_s_001_004_server_aborts_past_max_messages_with_final() {
+fn dm_pro_abort_s_001_003_004_005_server_aborts_past_max_messages_with_final() {
     let mut store = Store::new(device(ClientAuthType::Basic));
     store.cfg.max_messages_per_session = 3;
     let mut dev = Dev::new(tree("BASIC", "DIGEST"));
@@ -144,6 +144,24 @@ fn dm_pro_abort_s_001_004_server_aborts_past_max_messages_with_final() {
         .commands
         .iter()
         .any(|c| c.state == CommandState::Queued));
+    // DM-PRO-Abort-S-003: the abort carries the Status the server owed (the client's SyncHdr).
+    assert!(last
+        .body
+        .commands
+        .iter()
+        .any(|c| matches!(c, Command::Status(s) if s.cmd == "SyncHdr")));
+    // DM-PRO-Abort-S-005: what the client sends after the abort is refused, and changes nothing.
+    let mut after = ran.requests.last().unwrap().clone();
+    after.hdr.msg_id = "99".into();
+    let before: Vec<_> = store.commands.iter().map(|c| c.state).collect();
+    let out = store.deliver(&after.encode(omadm_syncml::Encoding::Xml).unwrap(), None);
+    let m = omadm_syncml::Message::decode(&out.body).unwrap();
+    assert!(matches!(&m.body.commands[0], Command::Status(s) if s.data == "506"));
+    assert!(out.changes.commands.is_empty());
+    assert_eq!(
+        store.commands.iter().map(|c| c.state).collect::<Vec<_>>(),
+        before
+    );
 }
 
 #[test]

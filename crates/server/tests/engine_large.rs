@@ -17,7 +17,7 @@ fn items(m: &omadm_syncml::Message) -> impl Iterator<Item = &omadm_syncml::Item>
 }
 
 #[test]
-fn dm_pro_lo_s_003_008_server_sends_3k_replace_in_chunks_with_size_first() {
+fn dm_pro_lo_s_003_006_008_server_sends_3k_replace_in_chunks_with_size_first() {
     let mut store = Store::new(device(ClientAuthType::Basic));
     let mut dev = Dev::new(tree("BASIC", "DIGEST"));
     dev.tree
@@ -57,6 +57,10 @@ fn dm_pro_lo_s_003_008_server_sends_3k_replace_in_chunks_with_size_first() {
         let size = c.meta.as_ref().and_then(|m| m.size_value());
         assert_eq!(size, (i == 0).then_some(big.len() as u64));
     }
+    // DM-PRO-LO-S-006: the server states its MaxObjSize (and MaxMsgSize) in its SyncHdr Meta.
+    let meta = ran.answers[0].hdr.meta.as_ref().expect("SyncHdr Meta");
+    assert_eq!(meta.max_obj_size_value(), Some(store.cfg.max_obj_size));
+    assert_eq!(meta.max_msg_size_value(), Some(store.cfg.max_msg_size));
     // DM-PRO-Mul-S-001: Final only on the last message of the package.
     for (o, m) in ran.outbounds.iter().zip(&ran.answers) {
         assert!(o.body.len() <= 1024, "{} bytes", o.body.len());

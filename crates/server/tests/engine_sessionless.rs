@@ -55,3 +55,35 @@ fn dm_sm_s_001_002_003_007_008_command_message() {
         Err(SessionlessError::Empty)
     ));
 }
+
+fn tnds(node_acl: &str, leaf_acl: &str) -> String {
+    format!(
+        "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD><Node><NodeName>Conn</NodeName><RTProperties>{node_acl}<Format><node/></Format><Type><DDFName/></Type></RTProperties><Node><NodeName>Name</NodeName><RTProperties>{leaf_acl}<Format><chr/></Format><Type><MIME>text/plain</MIME></Type></RTProperties><Value>isp</Value></Node></Node></MgmtTree>"
+    )
+}
+
+/// DM Sessionless 1.3 §5.5 (DM-SM-S-005): a TNDS object the message adds carries the ACL of
+/// every new node as an RTProperties ACL; one that leaves a node without is refused, naming it.
+#[test]
+fn dm_sm_s_005_tnds_nodes_carry_their_acl() {
+    let dev = device(ClientAuthType::Hmac);
+    let acl = "<ACL>Get=omadm-test&amp;Replace=omadm-test</ACL>";
+    let mut ok = with_data(Op::Add, "./Inbox", &tnds(acl, acl));
+    ok.format = Some("xml".into());
+    ok.type_ = Some(omadm_tree::tnds::MIME_XML.into());
+    command_message("omadm-test", &dev, &[ok.clone()]).expect("every node has its ACL");
+    let mut missing = ok.clone();
+    missing.data = Some(tnds(acl, ""));
+    match command_message("omadm-test", &dev, &[missing]) {
+        Err(e @ SessionlessError::TndsWithoutAcl { .. }) => {
+            assert!(e.to_string().contains("Conn/Name"), "{e}")
+        }
+        other => panic!("expected TndsWithoutAcl, got {other:?}"),
+    }
+    let mut garbage = ok;
+    garbage.data = Some("<MgmtTree>".into());
+    assert!(matches!(
+        command_message("omadm-test", &dev, &[garbage]),
+        Err(SessionlessError::BadTnds { .. })
+    ));
+}

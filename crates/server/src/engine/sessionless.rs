@@ -5,6 +5,8 @@ use omadm_security::cred;
 use omadm_security::hmac_header::{HmacHeader, MacAlgorithm};
 use omadm_syncml::{Cred, Encoding, Location, Message, Meta, SyncBody, SyncHdr};
 
+use omadm_tree::tnds;
+
 use crate::model::{CommandSpec, Device, Op};
 
 /// A message ready to push.
@@ -28,6 +30,23 @@ pub enum SessionlessError {
     /// The message does not encode.
     #[error("cannot encode the message: {0}")]
     Encode(#[from] omadm_syncml::EncodeError),
+    /// DM Sessionless 1.3 §5.5 (DM-SM-S-005): every node a TNDS object creates must carry its
+    /// ACL as an RTProperties ACL.
+    #[error("the TNDS object for {target} has a node without an ACL property: {node} (DM Sessionless 1.3 §5.5: new nodes carry their ACL)")]
+    TndsWithoutAcl {
+        /// The command's target.
+        target: String,
+        /// The node's name (or path).
+        node: String,
+    },
+    /// A command's data says it is TNDS but is not.
+    #[error("the data of the command for {target} is not a TNDS object: {detail}")]
+    BadTnds {
+        /// The command's target.
+        target: String,
+        /// Why.
+        detail: String,
+    },
     /// The integrity header cannot be made.
     #[error("cannot sign the message: {0}")]
     Sign(#[from] omadm_security::hmac_header::HeaderError),
@@ -35,6 +54,58 @@ pub enum SessionlessError {
 
 fn has_get(s: &CommandSpec) -> bool {
     s.op == Op::Get || s.commands.iter().any(has_get)
+}
+
+/// §5.5 (DM-SM-S-005): the TNDS objects the message adds carry an ACL on every node.
+fn check_tnds_acls(s: &CommandSpec) -> Result<(), SessionlessError> {
+    for c in &s.commands {
+        check_tnds_acls(c)?;
+    }
+    let tnds_type = s
+        .type_
+        .as_deref()
+        .map(|t| t.split(';').next().unwrap_or_default().trim());
+    let wbxml = match tnds_type {
+        Some(t) if t.eq_ignore_ascii_case(tnds::MIME_XML) => false,
+        Some(t) if t.eq_ignore_ascii_case(tnds::MIME_WBXML) => true,
+        _ => return Ok(()),
+    };
+    if !matches!(s.op, Op::Add | Op::Replace) {
+        return Ok(());
+    }
+    let target = s.target.clone().unwrap_or_default();
+    let bad = |detail: String| SessionlessError::BadTnds {
+        target: target.clone(),
+        detail,
+    };
+    let data = s.data.as_deref().unwrap_or_default();
+    let bytes = if wbxml {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|e| bad(format!("WBXML TNDS data must be base64 (Format b64): {e}")))?
+    } else {
+        data.as_bytes().to_vec()
+    };
+    let doc = tnds::decode(&bytes, &tnds::TndsLimits::default()).map_err(|e| bad(e.to_string()))?;
+    fn walk(n: &tnds::TndsNode, parent: &str) -> Option<String> {
+        let name = format!(
+            "{parent}{}{}",
+            n.path
+                .as_deref()
+                .map(|p| format!("{p}/"))
+                .unwrap_or_default(),
+            n.node_name.as_deref().unwrap_or("<unnamed>")
+        );
+        if n.rt.acl.is_none() {
+            return Some(name);
+        }
+        n.children.iter().find_map(|c| walk(c, &format!("{name}/")))
+    }
+    match doc.nodes.iter().find_map(|n| walk(n, "")) {
+        Some(node) => Err(SessionlessError::TndsWithoutAcl { target, node }),
+        None => Ok(()),
+    }
 }
 
 /// The message for `device` (DM Sessionless 1.3 §5.2): WBXML (DM-SM-S-002), SyncHdr Source =
@@ -52,6 +123,9 @@ pub fn command_message(
     }
     if specs.iter().any(has_get) {
         return Err(SessionlessError::Get);
+    }
+    for s in specs {
+        check_tnds_acls(s)?;
     }
     let msg = Message {
         hdr: SyncHdr {
