@@ -87,3 +87,20 @@ fn dm_sm_s_005_tnds_nodes_carry_their_acl() {
         Err(SessionlessError::BadTnds { .. })
     ));
 }
+
+/// DM Sessionless 1.3 §6.2 (DM-SM-S-006): a target given as a virtual URI (MO identifier, then
+/// the path inside the instance) goes to the device as written, for it to resolve.
+#[test]
+fn dm_sm_s_006_virtual_uri_target_sent_as_written() {
+    let dev = device(ClientAuthType::Hmac);
+    let v = "urn:oma:mo:oma-fumo:1.0/x/PkgName";
+    let m = command_message("omadm-test", &dev, &[with_data(Op::Replace, v, "fw-2")]).unwrap();
+    let msg = Message::decode(&m.body).unwrap();
+    let Command::Replace(r) = &msg.body.commands[0] else {
+        panic!("a Replace")
+    };
+    assert_eq!(
+        r.items[0].target.as_ref().map(|t| t.loc_uri.as_str()),
+        Some(v)
+    );
+}
