@@ -1059,3 +1059,102 @@ fn e2e_dm_pro_s_002_abort_s_001_002_sessions_aborted_both_ways() {
     f.run_ok(&[]);
     assert_eq!(done_or_queued(&f, &ids), (12, 0));
 }
+
+/// `POST /devices/{id}/bootstrap` (DM bootstrap profile, NETWORKID): the server builds a DMAcc
+/// for itself holding the device's credentials, as WBXML TNDS with its MAC, and pushes it; the
+/// device's listener verifies the MAC with its network secret and adds the account; the device
+/// then runs a session with the server through that account alone.
+#[test]
+fn e2e_bootstrap_pushed_then_used_for_a_session() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(tmp.path(), &[]);
+    let dev = tmp.path().join("dev");
+    let d = dev.to_str().expect("UTF-8");
+    // A device from the factory that knows another server only.
+    let out = omadm(
+        &[
+            "device",
+            "init",
+            "--dir",
+            d,
+            "--device-id",
+            DEV,
+            "--server-url",
+            "http://127.0.0.1:9/dm",
+            "--server-id",
+            "factory",
+            "--client-name",
+            "f",
+            "--client-secret",
+            "f",
+            "--server-secret",
+            "f",
+            "--auth",
+            "basic",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = DeviceDir::new(&dev);
+    let mut c = dir.load_config().expect("device.toml");
+    c.bootstrap.network_secret = Some("310150123456789".into());
+    dir.save_config(&c).expect("device.toml");
+    let l = Listening::start(&dev);
+    server.api_ok(
+        "POST",
+        "/devices",
+        Some(&json!({
+            "device_id": DEV,
+            "client_auth": { "type": "digest", "name": CL_NAME, "secret": CL_SECRET },
+            "server_auth": { "name": SID, "secret": SRV_SECRET },
+            "push_url": l.url(),
+        })),
+        201,
+    );
+    let path = format!("/devices/{}/bootstrap", seg(DEV));
+    // A wrong secret: the device refuses the MAC (403) and adds nothing.
+    let v = server.api_ok(
+        "POST",
+        &path,
+        Some(&json!({ "sec": "NETWORKID", "network_secret": "000000000000000", "addr": server.dm_url() })),
+        200,
+    );
+    assert_eq!(v["push_status"], 403, "{v}");
+    let v = server.api_ok(
+        "POST",
+        &path,
+        Some(&json!({ "sec": "NETWORKID", "network_secret": "310150123456789", "addr": server.dm_url() })),
+        200,
+    );
+    assert_eq!(v["push_status"], 200, "{v}\n{:?}", l.lines());
+    assert!(
+        v["content_type"]
+            .as_str()
+            .is_some_and(|ct| ct.contains("SEC=NETWORKID") && ct.contains("MAC=")),
+        "{v}"
+    );
+    let t = Tree::load(&dev.join("tree.bin")).expect("tree");
+    let sid = t
+        .get(Caller::Device, "./DMAcc/omadm/ServerID")
+        .expect("the bootstrapped account");
+    assert_eq!(sid.data, SID.as_bytes());
+    drop(l);
+    let id = server.api_ok(
+        "POST",
+        &format!("/devices/{}/commands", seg(DEV)),
+        Some(&json!({ "op": "Get", "target": "./DevInfo/DevId" })),
+        201,
+    )["id"]
+        .as_i64()
+        .expect("id");
+    let out = omadm(&["device", "run", "--dir", d, "--server-id", SID], None);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let c = server.api_ok(
+        "GET",
+        &format!("/devices/{}/commands/{id}", seg(DEV)),
+        None,
+        200,
+    );
+    assert_eq!(c["state"], "done", "{c}");
+    assert_eq!(c["results"][0]["data"], DEV, "{c}");
+}
