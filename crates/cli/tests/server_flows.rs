@@ -920,7 +920,7 @@ fn e2e_dm_sr_s_001_003_reports_stored_bad_ones_dropped() {
 /// the hook's result comes in a Generic Alert (1226) in the device's next session, recorded with
 /// the Exec's Correlator, Type, Source and Data.
 #[test]
-fn e2e_dm_pro_s_009_galert_s_001_generic_alert_with_correlator() {
+fn e2e_dm_pro_s_009_galert_s_001_002_generic_alert_with_correlator() {
     let f = flow("digest", None, "xml");
     let mut h = hook("./Ext/Job", "cat > \"$OMADM_DIR/job.stdin\"", true);
     h.alert_type = Some("urn:oma:at:omadm:1.0:execresult".into());
@@ -954,6 +954,16 @@ fn e2e_dm_pro_s_009_galert_s_001_generic_alert_with_correlator() {
             .contains("corr-7"),
         "the alert was delivered and dropped from alerts.json"
     );
+    // DM-PRO-GAlert-S-002: the alert is the Exec's result: the command ends with the status
+    // the alert carries, and the alert's Item as its result.
+    let c = f.command(id);
+    assert_eq!(
+        (c["state"].as_str(), c["status"].as_u64()),
+        (Some("done"), Some(200)),
+        "{c}"
+    );
+    assert_eq!(c["results"][0]["source"], "./Ext/Job", "{c}");
+    assert_eq!(c["results"][0]["data"], "200", "{c}");
 }
 
 // ---- older clients ----

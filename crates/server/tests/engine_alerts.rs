@@ -207,3 +207,41 @@ fn dm_pro_s_001_dm_1_2_client_answered_in_dm_1_2() {
     }
     assert_eq!(store.device.dm_version.as_deref(), Some("DM/1.2"));
 }
+
+/// §6.7.1.10 (DM-PRO-GAlert-S-002): a Generic Alert with the Correlator of an Exec the device
+/// accepted with 202 settles that Exec: a 2xx code in its Data → done with it, another → failed
+/// with it; its Item is the result. An alert with an unknown Correlator changes no command.
+#[test]
+fn dm_pro_galert_s_002_async_exec_result_settles_the_exec() {
+    let mut store = Store::new(device(ClientAuthType::Basic));
+    let mut dev = Dev::new(tree("BASIC", "DIGEST"));
+    let mut ids = Vec::new();
+    for corr in ["c-ok", "c-bad"] {
+        let mut s = spec(Op::Exec, "./Vendor/Job");
+        s.correlator = Some(corr.into());
+        let id = store.enqueue(s);
+        store.commands[(id - 1) as usize].state = CommandState::Done;
+        store.commands[(id - 1) as usize].status = Some(202);
+        ids.push(id);
+    }
+    let mut cfg = config("G2", "DM/1.2");
+    cfg.generic_alerts = [("c-ok", "200"), ("c-bad", "500"), ("c-none", "200")]
+        .into_iter()
+        .map(|(c, d)| GenericAlert {
+            correlator: Some(c.into()),
+            source: Some("./Vendor/Job".into()),
+            alert_type: "urn:oma:at:omadm:1.0:execresult".into(),
+            format: "int".into(),
+            data: d.into(),
+            ..GenericAlert::default()
+        })
+        .collect();
+    let ran = run(&mut store, &mut dev, cfg);
+    assert_eq!(ran.outcome, Ok(Outcome::Completed));
+    let ok = store.cmd(ids[0]);
+    assert_eq!((ok.state, ok.status), (CommandState::Done, Some(200)));
+    assert_eq!(ok.results[0].data.as_deref(), Some("200"));
+    let bad = store.cmd(ids[1]);
+    assert_eq!((bad.state, bad.status), (CommandState::Failed, Some(500)));
+    assert!(store.audited("command.async_result"));
+}

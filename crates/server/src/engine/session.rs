@@ -253,6 +253,7 @@ pub fn process(
     for t in &cc.rejected {
         run.audit("alert.rejected", json!({ "code": 1226, "type": t }));
     }
+    async_results(&mut run, &cc.alerts, ctx.pending);
     run.changes.alerts.extend(cc.alerts);
     let mut statuses = vec![hdr_status(&msg, verdict.code, verdict.chal)];
     statuses.extend(cc.statuses);
@@ -487,6 +488,58 @@ fn requeue_stale(run: &mut Run<'_>, pending: &[QueuedCommand], session_id: &str)
     }
     if !stale.is_empty() {
         run.audit("command.requeued", json!({ "ids": stale }));
+    }
+}
+
+/// DM Protocol 1.3 §6.7.1.10 (DM-PRO-GAlert-S-002): a Generic Alert whose Correlator is that of
+/// an Exec the device accepted with 202 is that Exec's result: its Items become the command's
+/// results, and a status code in its Data (FUMO result codes, hook exit statuses) its final
+/// status (2xx done, else failed).
+fn async_results(run: &mut Run<'_>, alerts: &[crate::store::NewAlert], pending: &[QueuedCommand]) {
+    for a in alerts.iter().filter(|a| a.code == AlertCode::GENERIC.0) {
+        let Some(corr) = a.correlator.as_deref() else {
+            continue;
+        };
+        let Some(q) = pending.iter().find(|q| {
+            q.state == CommandState::Done
+                && q.status == Some(202)
+                && q.spec.op == crate::model::Op::Exec
+                && q.spec.correlator.as_deref() == Some(corr)
+        }) else {
+            continue;
+        };
+        let code = a
+            .items
+            .first()
+            .and_then(|i| i.data.as_deref())
+            .and_then(|d| d.trim().parse::<u16>().ok())
+            .filter(|c| (100..=599).contains(c));
+        let state = match code {
+            Some(c) if !(200..300).contains(&c) => CommandState::Failed,
+            _ => CommandState::Done,
+        };
+        let results = a
+            .items
+            .iter()
+            .map(|i| crate::model::ResultItem {
+                source: i.source.clone(),
+                format: i.format.clone(),
+                type_: i.type_.clone(),
+                data: i.data.clone(),
+            })
+            .collect();
+        run.changes.commands.push(CommandUpdate {
+            id: q.id,
+            state,
+            status: code.or(Some(202)),
+            results: Some(results),
+            children: None,
+            session_id: None,
+        });
+        run.audit(
+            "command.async_result",
+            json!({ "id": q.id, "status": code }),
+        );
     }
 }
 

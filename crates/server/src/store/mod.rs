@@ -204,7 +204,8 @@ pub trait StoreTx: Send {
         device_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError>;
-    /// The device's commands in state queued or sent, oldest first.
+    /// The device's commands in state queued or sent, and those done with status 202 (an
+    /// asynchronous Exec whose result a Generic Alert will bring), oldest first.
     async fn pending_commands(&mut self, device_id: &str)
         -> Result<Vec<QueuedCommand>, StoreError>;
     /// Writes `changes` for `device_id` (`now` stamps them).

@@ -187,7 +187,10 @@ impl Store {
         let pending: Vec<QueuedCommand> = self
             .commands
             .iter()
-            .filter(|c| matches!(c.state, CommandState::Queued | CommandState::Sent))
+            .filter(|c| {
+                matches!(c.state, CommandState::Queued | CommandState::Sent)
+                    || (c.state == CommandState::Done && c.status == Some(202))
+            })
             .cloned()
             .collect();
         let ctx = Context {

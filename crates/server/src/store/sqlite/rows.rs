@@ -248,7 +248,8 @@ pub(super) async fn fetch_commands_in(
 ) -> Result<Vec<QueuedCommand>, StoreError> {
     let sql = format!(
         "SELECT {COMMAND_COLUMNS} FROM commands \
-         WHERE device_id = $1 AND state IN ($2, $3) ORDER BY id"
+         WHERE device_id = $1 AND (state IN ($2, $3) OR (state = 'done' AND status = 202)) \
+         ORDER BY id"
     );
     let rows = sqlx::query(&sql)
         .bind(device_id)
