@@ -241,3 +241,26 @@ fn dm_sr_s_003_report_that_does_not_authenticate_is_dropped() {
     // Not a report: a session message.
     assert!(!is_report(&Message::decode(&pkg1("", "")).unwrap()));
 }
+
+/// DM Protocol 1.3 §12: a DM 1.1 client (SyncML 1.1 namespace, VerDTD 1.1, VerProto DM/1.1) is
+/// managed in its own version: the answer carries VerDTD 1.1 and VerProto DM/1.1, and decodes.
+#[test]
+fn dm_1_1_client_answered_in_dm_1_1() {
+    let xml = String::from_utf8(sample("basic_01_client_pkg1.xml")).unwrap();
+    let old = xml
+        .replace("SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1")
+        .replace("<VerDTD>1.2</VerDTD>", "<VerDTD>1.1</VerDTD>")
+        .replace("<VerProto>DM/1.2</VerProto>", "<VerProto>DM/1.1</VerProto>");
+    let mut store = libdmclient_store();
+    store.enqueue(spec(Op::Get, "./DevInfo/Mod"));
+    let out = store.deliver(old.as_bytes(), None);
+    let m = Message::decode(&out.body).expect("a well-formed answer");
+    assert_eq!(m.hdr.ver_dtd, "1.1");
+    assert_eq!(m.hdr.ver_proto, "DM/1.1");
+    assert_eq!(hdr_code(&m), "212");
+    assert!(
+        String::from_utf8_lossy(&out.body).contains("SYNCML:SYNCML1.1"),
+        "the 1.1 namespace"
+    );
+    assert_eq!(store.device.dm_version.as_deref(), Some("DM/1.1"));
+}
