@@ -142,7 +142,7 @@ async fn memory_databases_are_separate() {
 
 #[tokio::test]
 async fn open_rejects_other_urls() {
-    let e = store::open("postgres://localhost/omadm").await.err();
+    let e = store::open("mysql://localhost/omadm").await.err();
     assert!(matches!(e, Some(StoreError::UnsupportedUrl(_))), "{e:?}");
     let e = SqliteStore::open("mysql://x").await.err();
     assert!(matches!(e, Some(StoreError::UnsupportedUrl(_))), "{e:?}");

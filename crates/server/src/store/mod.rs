@@ -1,4 +1,5 @@
-//! Persistence: the [`Store`] trait and its SQLite implementation ([`sqlite::SqliteStore`]).
+//! Persistence: the [`Store`] trait and its SQLite ([`sqlite::SqliteStore`]) and PostgreSQL
+//! ([`postgres::PgStore`]) implementations.
 //!
 //! Every incoming DM message is handled in one [`StoreTx`]: the device row is locked, the
 //! session state and the device's pending commands are read, the engine runs, and its
@@ -7,8 +8,9 @@
 //! new state). Session state lives in the store, so any server process can serve the next
 //! message of a session.
 //!
-//! The SQL is kept portable (the PostgreSQL store of a later issue implements the same trait).
+//! The SQL is kept portable: the two stores run the same statements on the same tables.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -42,7 +44,7 @@ pub enum StoreError {
         detail: String,
     },
     /// The database URL is not one this build supports.
-    #[error("unsupported database URL {0:?} (expected sqlite://PATH)")]
+    #[error("unsupported database URL {0:?} (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
 }
 
@@ -219,10 +221,13 @@ pub trait StoreTx: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// Opens the store a URL names: `sqlite://PATH` (created when missing, WAL) or `sqlite::memory:`.
+/// Opens the store a URL names: `sqlite://PATH` (created when missing, WAL), `sqlite::memory:`,
+/// or `postgres://...` / `postgresql://...` (see [`postgres::PgStore::open`]).
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if postgres::is_postgres_url(url) {
+        Ok(std::sync::Arc::new(postgres::PgStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }
