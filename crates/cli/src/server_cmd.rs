@@ -13,7 +13,9 @@ Run the OMA DM server: the DM endpoint devices talk to, and the REST API operato
 
 With no options it needs nothing: it listens on 127.0.0.1:8080, keeps everything in the SQLite
 file ./omadm.db (created on first start, WAL mode), answers as ServerID omadm, and on first start
-generates an admin token, stores it in the database and prints it.
+generates an admin token, stores it in the database and prints it. --db postgres://... uses a
+PostgreSQL database instead (its own migrations run at start), which several omadm server
+processes can share.
 
   POST /dm              the DM endpoint (SyncML DM 1.1/1.2/1.3, XML or WBXML; HTTP 200 for
                         every SyncML answer, 4xx only for what is not SyncML at all)
@@ -44,7 +46,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", env = "OMADM_LISTEN")]
     listen: Option<String>,
 
-    /// The database: sqlite://PATH [default: sqlite://./omadm.db].
+    /// The database: sqlite://PATH, or postgres://USER@HOST/DB for several server processes
+    /// sharing one database [default: sqlite://./omadm.db].
     #[arg(long, value_name = "URL", env = "OMADM_DB")]
     db: Option<String>,
 
@@ -157,7 +160,7 @@ pub fn run(a: &Args) -> Result<()> {
     crate::async_runtime()?.block_on(async move {
         let store = omadm_server::store::open(&db)
             .await
-            .with_context(|| format!("cannot open the database {db}"))?;
+            .with_context(|| format!("cannot open the database {}", redact(&db)))?;
         let admin_token = match given_token {
             Some(t) if !t.is_empty() => t,
             _ => {
@@ -186,11 +189,44 @@ pub fn run(a: &Args) -> Result<()> {
         let addr = tcp.local_addr().context("bound address")?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!(
-            "omadm server listening on {scheme}://{addr} (DM endpoint {scheme}://{addr}/dm, ServerID {}, database {db})",
-            engine.server_id
+            "omadm server listening on {scheme}://{addr} (DM endpoint {scheme}://{addr}/dm, ServerID {}, database {})",
+            engine.server_id,
+            redact(&db)
         );
         http::serve(tcp, app, tls)
             .await
             .with_context(|| format!("serving {addr}"))
     })
+}
+
+/// The database URL without its password (`postgres://user:secret@host` → `postgres://user:***@host`).
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact("postgres://omadm:s3cret@db:5432/omadm"),
+            "postgres://omadm:***@db:5432/omadm"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(redact("sqlite://./omadm.db"), "sqlite://./omadm.db");
+    }
 }
