@@ -498,3 +498,44 @@ fn config_file_and_tls() {
     let (code, _) = server.api("GET", "/devices", None);
     assert_eq!(code, 200, "the token of the file is the API's");
 }
+
+/// The same session on PostgreSQL (`--db postgres://...`), when `OMADM_TEST_POSTGRES_URL` names
+/// a server (`.ci/run` sets it): a schema of the test's own, created with `psql`, dropped after.
+#[test]
+fn enroll_queue_run_on_postgresql() {
+    let Ok(base) = std::env::var("OMADM_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: OMADM_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let schema = format!("e2e_{}_{nanos}", std::process::id());
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .args(["-w", "-q", "-v", "ON_ERROR_STOP=1", &base, "-c", sql])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    assert!(
+        psql(&format!("CREATE SCHEMA {schema}")),
+        "psql could not create the schema"
+    );
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options[search_path]={schema}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    {
+        let server = Server::start_with_db(tmp.path(), "127.0.0.1:0", &url, &[]);
+        enroll(&server, "digest");
+        let dev = device(tmp.path(), &server, "digest");
+        let get = queue(&server, json!({ "op": "Get", "target": "./DevInfo/Man" }));
+        run(&dev);
+        run(&dev);
+        let g = command(&server, get);
+        assert_eq!(g["state"], "done", "{g}");
+        assert_eq!(g["results"][0]["data"], "omadm", "{g}");
+    }
+    psql(&format!("DROP SCHEMA {schema} CASCADE"));
+}

@@ -31,10 +31,16 @@ impl Server {
     /// The same on `listen` (a fixed port, for restarts).
     pub fn start_listening(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let db = dir.join("omadm.db");
+        let url = format!("sqlite://{}", db.display());
+        Server::start_with_db(dir, listen, &url, extra)
+    }
+
+    /// The same on the database `url` (`sqlite://...` or `postgres://...`).
+    pub fn start_with_db(dir: &Path, listen: &str, url: &str, extra: &[&str]) -> Server {
+        let db = dir.join("omadm.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_omadm"))
             .arg("server")
-            .args(["--listen", listen, "--db"])
-            .arg(format!("sqlite://{}", db.display()))
+            .args(["--listen", listen, "--db", url])
             .args(extra)
             .env_remove("OMADM_ADMIN_TOKEN")
             .stdin(Stdio::null())
