@@ -1,19 +1,16 @@
 //! The SQLite store against real databases: files in a temporary directory (WAL) and
-//! `sqlite::memory:`.
+//! `sqlite::memory:`: the shared store suite plus what only SQLite has (separate memory
+//! databases, WAL mode and foreign keys, two stores on one file).
+
+mod store_suite;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use omadm_server::model::{
-    AlertItem, ChildStatus, ClientAuth, ClientAuthType, CommandSpec, CommandState, NewDevice,
-    ResultItem, ServerAuth, SessionRecord,
-};
 use omadm_server::store::sqlite::SqliteStore;
-use omadm_server::store::{
-    self, Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, Store, StoreError,
-};
+use omadm_server::store::{self, Store, StoreError};
 use serde_json::json;
 use sqlx::{Connection, Row};
+use store_suite::*;
 
 const MEMORY: &str = "sqlite::memory:";
 
@@ -28,108 +25,56 @@ async fn open(url: &str) -> Arc<dyn Store> {
     }
 }
 
-fn new_device(id: &str) -> NewDevice {
-    NewDevice {
-        device_id: id.to_owned(),
-        client_auth: ClientAuth {
-            type_: ClientAuthType::Digest,
-            name: format!("{id}-user"),
-            secret: "client-secret".to_owned(),
-        },
-        server_auth: ServerAuth {
-            name: "omadm".to_owned(),
-            secret: "server-secret".to_owned(),
-        },
-        push_url: Some(format!("http://127.0.0.1:9/{id}")),
-    }
-}
-
-fn spec(v: serde_json::Value) -> CommandSpec {
-    serde_json::from_value(v).expect("test spec")
-}
-
-fn get(target: &str) -> CommandSpec {
-    spec(json!({"op": "Get", "target": target}))
-}
-
-fn item(data: &str) -> AlertItem {
-    AlertItem {
-        source: Some("./FUMO/Node".to_owned()),
-        target: None,
-        type_: Some("org.openmobilealliance.dm.firmwareupdate.downloadandupdate".to_owned()),
-        format: Some("int".to_owned()),
-        mark: Some("critical".to_owned()),
-        data: Some(data.to_owned()),
-    }
-}
-
-fn audit_line(device: Option<&str>, event: &str) -> NewAudit {
-    NewAudit {
-        device_id: device.map(str::to_owned),
-        session_id: None,
-        event: event.to_owned(),
-        detail: json!({"event": event}),
-    }
-}
-
-fn session(id: &str, messages: u32, state: &[u8], ended: Option<i64>) -> SessionRecord {
-    SessionRecord {
-        device_id: "dev-1".to_owned(),
-        session_id: id.to_owned(),
-        started_at: 1000,
-        updated_at: 1000 + i64::from(messages),
-        ended_at: ended,
-        outcome: ended.map(|_| "completed".to_owned()),
-        messages,
-        state: state.to_vec(),
-    }
-}
-
-async fn enroll_duplicate_and_list(url: &str) {
-    let s = open(url).await;
-    for id in ["dev-c", "dev-a", "dev-e", "dev-b", "dev-d"] {
-        let d = s.create_device(&new_device(id), 100).await.unwrap();
-        assert_eq!(d.device_id, id);
-        assert!(d.client_nonce.is_empty() && d.server_nonce.is_empty());
-        assert!(d.devinfo.is_empty() && d.last_seen.is_none() && d.dm_version.is_none());
-    }
-    let dup = s.create_device(&new_device("dev-a"), 200).await;
-    assert!(
-        matches!(dup, Err(StoreError::DeviceExists(ref id)) if id == "dev-a"),
-        "{dup:?}"
-    );
-
-    let a = s.device("dev-a").await.unwrap().expect("enrolled");
-    assert_eq!(a.client_auth.type_, ClientAuthType::Digest);
-    assert_eq!(a.client_auth.name, "dev-a-user");
-    assert_eq!(a.server_auth.secret, "server-secret");
-    assert_eq!(a.push_url.as_deref(), Some("http://127.0.0.1:9/dev-a"));
-    assert_eq!(a.created_at, 100, "the duplicate changed nothing");
-    assert!(s.device("dev-z").await.unwrap().is_none());
-
-    let ids = |v: Vec<omadm_server::model::Device>| {
-        v.into_iter().map(|d| d.device_id).collect::<Vec<_>>()
+/// One suite test as a test of its own, on a fresh in-memory database (`memory`) or a fresh file
+/// in a temporary directory (`file`).
+macro_rules! suite_test {
+    ($test:ident = $suite:ident on memory $(, $($attr:tt)+)?) => {
+        #[tokio::test $(($($attr)+))?]
+        async fn $test() {
+            store_suite::$suite(open(MEMORY).await).await;
+        }
     };
-    assert_eq!(ids(s.devices(None, 2).await.unwrap()), ["dev-a", "dev-b"]);
-    assert_eq!(
-        ids(s.devices(Some("dev-b"), 2).await.unwrap()),
-        ["dev-c", "dev-d"]
-    );
-    assert_eq!(ids(s.devices(Some("dev-d"), 2).await.unwrap()), ["dev-e"]);
-    assert!(s.devices(Some("dev-e"), 2).await.unwrap().is_empty());
-    assert_eq!(s.devices(None, 100).await.unwrap().len(), 5);
+    ($test:ident = $suite:ident on file $(, $($attr:tt)+)?) => {
+        #[tokio::test $(($($attr)+))?]
+        async fn $test() {
+            let dir = tempfile::tempdir().unwrap();
+            store_suite::$suite(open(&file_url(&dir)).await).await;
+        }
+    };
 }
 
-#[tokio::test]
-async fn enroll_duplicate_and_list_with_paging_in_memory() {
-    enroll_duplicate_and_list(MEMORY).await;
-}
-
-#[tokio::test]
-async fn enroll_duplicate_and_list_with_paging_in_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    enroll_duplicate_and_list(&file_url(&dir)).await;
-}
+suite_test!(enroll_duplicate_and_list_with_paging_in_memory = enroll_duplicate_and_list on memory);
+suite_test!(enroll_duplicate_and_list_with_paging_in_a_file = enroll_duplicate_and_list on file);
+suite_test!(delete_device_cascades_but_audit_stays = delete_device_cascades_but_audit_stays on file);
+suite_test!(
+    enqueue_command_commands_order_and_cancel = enqueue_command_commands_order_and_cancel on memory
+);
+suite_test!(unknown_device_is_no_device = unknown_device_is_no_device on memory);
+suite_test!(tx_reads_applies_and_commits_in_a_file = tx_applies_and_commits on file);
+suite_test!(tx_reads_applies_and_commits_in_memory = tx_applies_and_commits on memory);
+suite_test!(
+    alerts_without_a_session_have_an_empty_session_id =
+        alerts_without_a_session_have_an_empty_session_id on memory
+);
+suite_test!(tx_dropped_without_commit_rolls_back_in_a_file = dropped_tx_rolls_back on file);
+suite_test!(tx_dropped_without_commit_rolls_back_in_memory = dropped_tx_rolls_back on memory);
+suite_test!(
+    many_concurrent_transactions_all_commit = many_concurrent_transactions_all_commit on file,
+    flavor = "multi_thread", worker_threads = 4
+);
+suite_test!(
+    set_nonces_changes_only_the_given_ones = set_nonces_changes_only_the_given_ones on memory
+);
+suite_test!(
+    reports_are_kept_per_device_oldest_first = reports_are_kept_per_device_oldest_first on memory
+);
+suite_test!(
+    audit_log_filters_by_device_and_keeps_the_latest_lines =
+        audit_log_filters_by_device_and_keeps_the_latest_lines on memory
+);
+suite_test!(
+    settings_keep_the_first_value_when_asked = settings_keep_the_first_value_when_asked on memory
+);
 
 #[tokio::test]
 async fn memory_databases_are_separate() {
@@ -148,498 +93,11 @@ async fn open_rejects_other_urls() {
     assert!(matches!(e, Some(StoreError::UnsupportedUrl(_))), "{e:?}");
 }
 
-#[tokio::test]
-async fn delete_device_cascades_but_audit_stays() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = open(&file_url(&dir)).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    s.create_device(&new_device("dev-2"), 1).await.unwrap();
-    for d in ["dev-1", "dev-2"] {
-        s.enqueue(d, &get("./DevInfo/Mod"), 2).await.unwrap();
-        s.add_report(d, &[item("1")], 3).await.unwrap();
-        s.audit(&audit_line(Some(d), "enrolled"), 4).await.unwrap();
-        let mut tx = s.begin().await.unwrap();
-        let changes = Changes {
-            session: Some(SessionRecord {
-                device_id: d.to_owned(),
-                ..session("A1", 1, b"st", None)
-            }),
-            alerts: vec![NewAlert {
-                code: 1226,
-                correlator: None,
-                items: vec![item("200")],
-            }],
-            ..Changes::default()
-        };
-        tx.apply(d, &changes, 5).await.unwrap();
-        tx.commit().await.unwrap();
-    }
-
-    assert!(s.delete_device("dev-1").await.unwrap());
-    assert!(!s.delete_device("dev-1").await.unwrap(), "already gone");
-    assert!(s.device("dev-1").await.unwrap().is_none());
-    assert!(s.commands("dev-1").await.unwrap().is_empty());
-    assert!(s.sessions("dev-1").await.unwrap().is_empty());
-    assert!(s.alerts("dev-1").await.unwrap().is_empty());
-    assert!(s.reports("dev-1").await.unwrap().is_empty());
-    let audit = s.audit_log(Some("dev-1"), 10).await.unwrap();
-    assert_eq!(audit.len(), 1, "audit lines outlive the device");
-    assert_eq!(audit[0].device_id.as_deref(), Some("dev-1"));
-
-    // The other device is untouched.
-    assert_eq!(s.commands("dev-2").await.unwrap().len(), 1);
-    assert_eq!(s.sessions("dev-2").await.unwrap().len(), 1);
-    assert_eq!(s.alerts("dev-2").await.unwrap().len(), 1);
-    assert_eq!(s.reports("dev-2").await.unwrap().len(), 1);
-
-    // Ids are never reused, even the highest one after its device is deleted.
-    s.create_device(&new_device("dev-3"), 9).await.unwrap();
-    let gone = s.enqueue("dev-3", &get("./x"), 9).await.unwrap();
-    assert!(s.delete_device("dev-3").await.unwrap());
-    let id = s.enqueue("dev-2", &get("./x"), 9).await.unwrap();
-    assert!(id > gone, "{id} reuses {gone}");
-}
-
-#[tokio::test]
-async fn enqueue_command_commands_order_and_cancel() {
-    let s = open(MEMORY).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    s.create_device(&new_device("dev-2"), 1).await.unwrap();
-    let atomic = spec(json!({
-        "op": "Atomic",
-        "commands": [
-            {"op": "Replace", "target": "./a", "data": "1", "format": "int"},
-            {"op": "Delete", "target": "./b"},
-        ],
-    }));
-    let a = s.enqueue("dev-1", &get("./DevInfo/Mod"), 10).await.unwrap();
-    let other = s
-        .enqueue("dev-2", &get("./DevInfo/Lang"), 11)
-        .await
-        .unwrap();
-    let b = s.enqueue("dev-1", &atomic, 12).await.unwrap();
-    let c = s
-        .enqueue("dev-1", &get("./DevDetail/SwV"), 13)
-        .await
-        .unwrap();
-    assert!(a < other && other < b && b < c);
-
-    let cmd = s.command("dev-1", b).await.unwrap().expect("queued");
-    assert_eq!(cmd.spec, atomic);
-    assert_eq!(cmd.state, CommandState::Queued);
-    assert_eq!(cmd.device_id, "dev-1");
-    assert_eq!((cmd.status, cmd.session_id.as_deref()), (None, None));
-    assert!(cmd.results.is_empty() && cmd.children.is_empty());
-    assert_eq!((cmd.created_at, cmd.updated_at), (12, 12));
-    assert!(
-        s.command("dev-2", b).await.unwrap().is_none(),
-        "another device's command"
-    );
-    assert!(s.command("dev-1", 9999).await.unwrap().is_none());
-
-    let ids: Vec<i64> = s
-        .commands("dev-1")
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(ids, [a, b, c]);
-
-    assert!(s.cancel_command("dev-1", b, 20).await.unwrap());
-    let cmd = s.command("dev-1", b).await.unwrap().unwrap();
-    assert_eq!(
-        (cmd.state, cmd.updated_at, cmd.created_at),
-        (CommandState::Cancelled, 20, 12)
-    );
-    assert!(
-        !s.cancel_command("dev-1", b, 21).await.unwrap(),
-        "not queued any more"
-    );
-    assert!(
-        !s.cancel_command("dev-1", other, 21).await.unwrap(),
-        "not this device's"
-    );
-    assert!(!s.cancel_command("dev-1", 9999, 21).await.unwrap());
-
-    // A sent command cannot be cancelled.
-    let mut tx = s.begin().await.unwrap();
-    let upd = CommandUpdate {
-        id: c,
-        state: CommandState::Sent,
-        status: None,
-        results: None,
-        children: None,
-        session_id: Some("1".to_owned()),
-    };
-    let changes = Changes {
-        commands: vec![upd],
-        ..Changes::default()
-    };
-    tx.apply("dev-1", &changes, 30).await.unwrap();
-    tx.commit().await.unwrap();
-    assert!(!s.cancel_command("dev-1", c, 31).await.unwrap());
-    assert_eq!(
-        s.command("dev-1", c).await.unwrap().unwrap().state,
-        CommandState::Sent
-    );
-}
-
-#[tokio::test]
-async fn unknown_device_is_no_device() {
-    let s = open(MEMORY).await;
-    let e = s.enqueue("nobody", &get("./x"), 1).await.err();
-    assert!(matches!(e, Some(StoreError::NoDevice(_))), "{e:?}");
-    let e = s.add_report("nobody", &[item("1")], 1).await.err();
-    assert!(matches!(e, Some(StoreError::NoDevice(_))), "{e:?}");
-    let e = s.set_nonces("nobody", Some(b"n"), None).await.err();
-    assert!(matches!(e, Some(StoreError::NoDevice(_))), "{e:?}");
-    let mut tx = s.begin().await.unwrap();
-    assert!(tx.device("nobody").await.unwrap().is_none());
-    let e = tx.apply("nobody", &Changes::default(), 1).await.err();
-    assert!(matches!(e, Some(StoreError::NoDevice(_))), "{e:?}");
-}
-
-async fn tx_applies_and_commits(url: &str) {
-    let s = open(url).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    let get_id = s.enqueue("dev-1", &get("./DevInfo/Mod"), 2).await.unwrap();
-    let atomic = spec(json!({"op": "Atomic", "commands": [
-        {"op": "Add", "target": "./a", "data": "x"},
-        {"op": "Add", "target": "./b", "data": "y"},
-    ]}));
-    let atomic_id = s.enqueue("dev-1", &atomic, 2).await.unwrap();
-    let later = s
-        .enqueue("dev-1", &get("./DevDetail/SwV"), 2)
-        .await
-        .unwrap();
-
-    // Message 1: package #1 arrives, the queue is sent.
-    let mut tx = s.begin().await.unwrap();
-    let dev = tx.device("dev-1").await.unwrap().expect("enrolled");
-    assert!(dev.client_nonce.is_empty());
-    assert!(tx.session("dev-1", "1F").await.unwrap().is_none());
-    let pending = tx.pending_commands("dev-1").await.unwrap();
-    assert_eq!(
-        pending.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [get_id, atomic_id, later]
-    );
-    let sent = |id| CommandUpdate {
-        id,
-        state: CommandState::Sent,
-        status: None,
-        results: None,
-        children: None,
-        session_id: Some("1F".to_owned()),
-    };
-    let devinfo = [
-        ("DevId", "dev-1"),
-        ("Man", "omadm"),
-        ("Mod", "sim"),
-        ("Lang", "en"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into_iter()
-    .collect();
-    let changes = Changes {
-        device: DeviceUpdate {
-            client_nonce: Some(b"client-nonce-1".to_vec()),
-            server_nonce: Some(vec![0, 1, 2, 255]),
-            devinfo: Some(devinfo),
-            dm_version: Some("DM/1.2".to_owned()),
-            last_seen: Some(50),
-        },
-        session: Some(session("1F", 1, b"state-after-1", None)),
-        commands: vec![sent(get_id), sent(atomic_id)],
-        alerts: vec![NewAlert {
-            code: 1226,
-            correlator: Some("corr-1".to_owned()),
-            items: vec![item("200")],
-        }],
-        audit: vec![
-            NewAudit {
-                session_id: Some("1F".to_owned()),
-                ..audit_line(Some("dev-1"), "session.started")
-            },
-            audit_line(Some("dev-1"), "command.sent"),
-        ],
-    };
-    tx.apply("dev-1", &changes, 50).await.unwrap();
-    tx.commit().await.unwrap();
-
-    // Message 2: statuses and results come back, the session ends.
-    let mut tx = s.begin().await.unwrap();
-    let dev = tx.device("dev-1").await.unwrap().unwrap();
-    assert_eq!(dev.client_nonce, b"client-nonce-1");
-    assert_eq!(dev.server_nonce, [0, 1, 2, 255]);
-    assert_eq!(dev.devinfo.get("Mod").map(String::as_str), Some("sim"));
-    assert_eq!(dev.dm_version.as_deref(), Some("DM/1.2"));
-    let sess = tx.session("dev-1", "1F").await.unwrap().expect("stored");
-    assert_eq!(sess.state, b"state-after-1");
-    assert_eq!(sess.messages, 1);
-    let pending = tx.pending_commands("dev-1").await.unwrap();
-    assert_eq!(pending.len(), 3);
-    assert_eq!(pending[0].state, CommandState::Sent);
-    assert_eq!(pending[0].session_id.as_deref(), Some("1F"));
-    assert_eq!(pending[2].state, CommandState::Queued);
-
-    let results = vec![ResultItem {
-        source: Some("./DevInfo/Mod".to_owned()),
-        format: Some("chr".to_owned()),
-        type_: Some("text/plain".to_owned()),
-        data: Some("sim".to_owned()),
-    }];
-    let children = vec![
-        ChildStatus {
-            index: 0,
-            status: 215,
-        },
-        ChildStatus {
-            index: 1,
-            status: 500,
-        },
-    ];
-    let changes = Changes {
-        device: DeviceUpdate {
-            client_nonce: Some(b"client-nonce-2".to_vec()),
-            last_seen: Some(60),
-            ..DeviceUpdate::default()
-        },
-        session: Some(session("1F", 2, b"", Some(60))),
-        commands: vec![
-            CommandUpdate {
-                id: get_id,
-                state: CommandState::Done,
-                status: Some(200),
-                results: Some(results.clone()),
-                children: None,
-                session_id: None,
-            },
-            CommandUpdate {
-                id: atomic_id,
-                state: CommandState::Failed,
-                status: Some(507),
-                results: None,
-                children: Some(children.clone()),
-                session_id: None,
-            },
-        ],
-        alerts: vec![NewAlert {
-            code: 1227,
-            correlator: None,
-            items: vec![item("a"), item("b")],
-        }],
-        audit: vec![audit_line(Some("dev-1"), "session.ended")],
-    };
-    tx.apply("dev-1", &changes, 60).await.unwrap();
-    tx.commit().await.unwrap();
-
-    // Everything is visible outside the transaction.
-    let dev = s.device("dev-1").await.unwrap().unwrap();
-    assert_eq!(dev.client_nonce, b"client-nonce-2");
-    assert_eq!(dev.server_nonce, [0, 1, 2, 255], "kept: not in the update");
-    assert_eq!(dev.devinfo.len(), 4, "kept: not in the update");
-    assert_eq!(dev.dm_version.as_deref(), Some("DM/1.2"));
-    assert_eq!(dev.last_seen, Some(60));
-
-    let sessions = s.sessions("dev-1").await.unwrap();
-    assert_eq!(sessions.len(), 1, "upserted, not duplicated");
-    let sess = &sessions[0];
-    assert_eq!((sess.started_at, sess.updated_at), (1000, 1002));
-    assert_eq!(
-        (sess.ended_at, sess.outcome.as_deref()),
-        (Some(60), Some("completed"))
-    );
-    assert_eq!(sess.messages, 2);
-    assert!(sess.state.is_empty());
-
-    let g = s.command("dev-1", get_id).await.unwrap().unwrap();
-    assert_eq!((g.state, g.status), (CommandState::Done, Some(200)));
-    assert_eq!(g.results, results);
-    assert_eq!(
-        g.session_id.as_deref(),
-        Some("1F"),
-        "kept: the update had none"
-    );
-    assert_eq!((g.created_at, g.updated_at), (2, 60));
-    let a = s.command("dev-1", atomic_id).await.unwrap().unwrap();
-    assert_eq!((a.state, a.status), (CommandState::Failed, Some(507)));
-    assert_eq!(a.children, children);
-    assert!(a.results.is_empty());
-    let l = s.command("dev-1", later).await.unwrap().unwrap();
-    assert_eq!((l.state, l.updated_at), (CommandState::Queued, 2));
-
-    let alerts = s.alerts("dev-1").await.unwrap();
-    assert_eq!(alerts.len(), 2);
-    assert_eq!(
-        (alerts[0].code, alerts[0].correlator.as_deref()),
-        (1226, Some("corr-1"))
-    );
-    assert_eq!(
-        (alerts[0].session_id.as_str(), alerts[0].received_at),
-        ("1F", 50)
-    );
-    assert_eq!(alerts[0].items, [item("200")]);
-    assert_eq!(alerts[1].code, 1227);
-    assert_eq!(alerts[1].items, [item("a"), item("b")]);
-
-    let audit = s.audit_log(Some("dev-1"), 100).await.unwrap();
-    let events: Vec<_> = audit.iter().map(|a| a.event.as_str()).collect();
-    assert_eq!(events, ["session.started", "command.sent", "session.ended"]);
-    assert_eq!(audit[0].session_id.as_deref(), Some("1F"));
-    assert_eq!(audit[0].at, 50);
-    assert_eq!(audit[0].detail, json!({"event": "session.started"}));
-}
-
-#[tokio::test]
-async fn tx_reads_applies_and_commits_in_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    tx_applies_and_commits(&file_url(&dir)).await;
-}
-
-#[tokio::test]
-async fn tx_reads_applies_and_commits_in_memory() {
-    tx_applies_and_commits(MEMORY).await;
-}
-
-#[tokio::test]
-async fn alerts_without_a_session_have_an_empty_session_id() {
-    let s = open(MEMORY).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    let mut tx = s.begin().await.unwrap();
-    let changes = Changes {
-        alerts: vec![NewAlert {
-            code: 1226,
-            correlator: None,
-            items: vec![],
-        }],
-        ..Changes::default()
-    };
-    tx.apply("dev-1", &changes, 7).await.unwrap();
-    tx.commit().await.unwrap();
-    let alerts = s.alerts("dev-1").await.unwrap();
-    assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].session_id, "");
-    assert!(alerts[0].items.is_empty());
-}
-
-async fn dropped_tx_rolls_back(url: &str) {
-    let s = open(url).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    let id = s.enqueue("dev-1", &get("./x"), 2).await.unwrap();
-    {
-        let mut tx = s.begin().await.unwrap();
-        tx.device("dev-1").await.unwrap();
-        let changes = Changes {
-            device: DeviceUpdate {
-                client_nonce: Some(b"lost".to_vec()),
-                last_seen: Some(9),
-                ..DeviceUpdate::default()
-            },
-            session: Some(session("AA", 1, b"lost", None)),
-            commands: vec![CommandUpdate {
-                id,
-                state: CommandState::Done,
-                status: Some(200),
-                results: Some(vec![]),
-                children: None,
-                session_id: Some("AA".to_owned()),
-            }],
-            alerts: vec![NewAlert {
-                code: 1226,
-                correlator: None,
-                items: vec![item("1")],
-            }],
-            audit: vec![audit_line(Some("dev-1"), "lost")],
-        };
-        tx.apply("dev-1", &changes, 9).await.unwrap();
-        // Dropped here without commit.
-    }
-    let dev = s.device("dev-1").await.unwrap().unwrap();
-    assert!(dev.client_nonce.is_empty());
-    assert_eq!(dev.last_seen, None);
-    assert!(s.sessions("dev-1").await.unwrap().is_empty());
-    let cmd = s.command("dev-1", id).await.unwrap().unwrap();
-    assert_eq!((cmd.state, cmd.status), (CommandState::Queued, None));
-    assert!(s.alerts("dev-1").await.unwrap().is_empty());
-    assert!(s.audit_log(None, 100).await.unwrap().is_empty());
-
-    // The store is usable afterwards, and the next transaction starts from the old state.
-    let mut tx = s.begin().await.unwrap();
-    assert!(tx.session("dev-1", "AA").await.unwrap().is_none());
-    assert_eq!(tx.pending_commands("dev-1").await.unwrap().len(), 1);
-    tx.commit().await.unwrap();
-    s.enqueue("dev-1", &get("./y"), 3).await.unwrap();
-}
-
-#[tokio::test]
-async fn tx_dropped_without_commit_rolls_back_in_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    dropped_tx_rolls_back(&file_url(&dir)).await;
-}
-
-#[tokio::test]
-async fn tx_dropped_without_commit_rolls_back_in_memory() {
-    dropped_tx_rolls_back(MEMORY).await;
-}
-
-/// Holds a transaction on `first` for a while, begins one on `second` from another task, and
-/// checks that the second waited for the first's commit (and saw its write).
-async fn second_begin_waits_for_first_commit(first: Arc<dyn Store>, second: Arc<dyn Store>) {
-    const HOLD: Duration = Duration::from_millis(400);
-    first.create_device(&new_device("dev-1"), 1).await.unwrap();
-
-    let mut tx1 = first.begin().await.unwrap();
-    tx1.device("dev-1").await.unwrap();
-
-    let waiter = tokio::spawn(async move {
-        let t0 = Instant::now();
-        let mut tx2 = second.begin().await?;
-        let waited = t0.elapsed();
-        let dev = tx2.device("dev-1").await?;
-        let changes = Changes {
-            device: DeviceUpdate {
-                server_nonce: Some(b"second".to_vec()),
-                ..DeviceUpdate::default()
-            },
-            ..Changes::default()
-        };
-        tx2.apply("dev-1", &changes, 3).await?;
-        tx2.commit().await?;
-        Ok::<_, StoreError>((waited, dev.map(|d| d.client_nonce)))
-    });
-
-    tokio::time::sleep(HOLD).await;
-    assert!(!waiter.is_finished(), "the second transaction did not wait");
-    let changes = Changes {
-        device: DeviceUpdate {
-            client_nonce: Some(b"first".to_vec()),
-            ..DeviceUpdate::default()
-        },
-        ..Changes::default()
-    };
-    tx1.apply("dev-1", &changes, 2).await.unwrap();
-    tx1.commit().await.unwrap();
-
-    let (waited, seen) = waiter.await.unwrap().expect("no SQLITE_BUSY");
-    assert!(waited >= HOLD - Duration::from_millis(50), "{waited:?}");
-    assert_eq!(
-        seen.as_deref(),
-        Some(&b"first"[..]),
-        "began after the commit"
-    );
-    let dev = first.device("dev-1").await.unwrap().unwrap();
-    assert_eq!(
-        (dev.client_nonce.as_slice(), dev.server_nonce.as_slice()),
-        (&b"first"[..], &b"second"[..])
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_begin_is_serialised_in_one_store() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&file_url(&dir)).await;
-    second_begin_waits_for_first_commit(s.clone(), s).await;
+    second_message_waits_for_first_commit(s.clone(), s).await;
 }
 
 /// Two stores on one file stand for two server processes: only SQLite's lock (BEGIN IMMEDIATE
@@ -650,41 +108,13 @@ async fn concurrent_begin_is_serialised_across_stores_on_one_file() {
     let url = file_url(&dir);
     let a = open(&url).await;
     let b = open(&url).await;
-    second_begin_waits_for_first_commit(a, b).await;
+    second_message_waits_for_first_commit(a, b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_begin_is_serialised_in_memory() {
     let s = open(MEMORY).await;
-    second_begin_waits_for_first_commit(s.clone(), s).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_concurrent_transactions_all_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = open(&file_url(&dir)).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..40i64 {
-        let s = s.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut tx = s.begin().await?;
-            tx.device("dev-1").await?;
-            let changes = Changes {
-                audit: vec![audit_line(Some("dev-1"), &format!("tx-{i}"))],
-                ..Changes::default()
-            };
-            tx.apply("dev-1", &changes, i).await?;
-            tx.commit().await?;
-            s.enqueue("dev-1", &get("./x"), i).await?;
-            Ok::<_, StoreError>(())
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
-    assert_eq!(s.audit_log(None, 1000).await.unwrap().len(), 40);
-    assert_eq!(s.commands("dev-1").await.unwrap().len(), 40);
+    second_message_waits_for_first_commit(s.clone(), s).await;
 }
 
 #[tokio::test]
@@ -693,28 +123,13 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
     let url = file_url(&dir);
     let id = {
         let s = SqliteStore::open(&url).await.unwrap();
-        s.create_device(&new_device("dev-1"), 1).await.unwrap();
-        s.set_nonces("dev-1", Some(b"c"), Some(b"s")).await.unwrap();
-        let id = s.enqueue("dev-1", &get("./x"), 2).await.unwrap();
-        s.set_setting("admin_token", "t0", true).await.unwrap();
+        let id = write_before_reopen(&s).await;
         s.close().await;
         id
     };
     for _ in 0..2 {
         let s = SqliteStore::open(&url).await.unwrap();
-        let dev = s.device("dev-1").await.unwrap().expect("persisted");
-        assert_eq!(
-            (dev.client_nonce.as_slice(), dev.server_nonce.as_slice()),
-            (&b"c"[..], &b"s"[..])
-        );
-        assert_eq!(
-            s.command("dev-1", id).await.unwrap().unwrap().spec,
-            get("./x")
-        );
-        assert_eq!(
-            s.setting("admin_token").await.unwrap().as_deref(),
-            Some("t0")
-        );
+        check_after_reopen(&s, id).await;
         s.close().await;
     }
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
@@ -750,158 +165,22 @@ async fn file_database_is_in_wal_mode_with_foreign_keys() {
 }
 
 #[tokio::test]
-async fn set_nonces_changes_only_the_given_ones() {
-    let s = open(MEMORY).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    s.set_nonces("dev-1", Some(b"c1"), Some(b"s1"))
-        .await
-        .unwrap();
-    s.set_nonces("dev-1", Some(b"c2"), None).await.unwrap();
-    let d = s.device("dev-1").await.unwrap().unwrap();
-    assert_eq!(
-        (d.client_nonce.as_slice(), d.server_nonce.as_slice()),
-        (&b"c2"[..], &b"s1"[..])
-    );
-    s.set_nonces("dev-1", None, Some(&[])).await.unwrap();
-    let d = s.device("dev-1").await.unwrap().unwrap();
-    assert_eq!(
-        (d.client_nonce.as_slice(), d.server_nonce.as_slice()),
-        (&b"c2"[..], &b""[..])
-    );
-}
-
-#[tokio::test]
-async fn reports_are_kept_per_device_oldest_first() {
-    let s = open(MEMORY).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    s.create_device(&new_device("dev-2"), 1).await.unwrap();
-    let r1 = s
-        .add_report("dev-1", &[item("1"), item("2")], 10)
-        .await
-        .unwrap();
-    s.add_report("dev-2", &[item("x")], 11).await.unwrap();
-    let r2 = s.add_report("dev-1", &[], 12).await.unwrap();
-    assert!(r1 < r2);
-    let reports = s.reports("dev-1").await.unwrap();
-    assert_eq!(reports.len(), 2);
-    assert_eq!((reports[0].id, reports[0].received_at), (r1, 10));
-    assert_eq!(reports[0].items, [item("1"), item("2")]);
-    assert_eq!(reports[0].device_id, "dev-1");
-    assert_eq!((reports[1].id, reports[1].items.len()), (r2, 0));
-    assert!(s.reports("dev-3").await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn audit_log_filters_by_device_and_keeps_the_latest_lines() {
-    let s = open(MEMORY).await;
-    for i in 0..6 {
-        let dev = if i % 2 == 0 { Some("dev-1") } else { None };
-        s.audit(&audit_line(dev, &format!("e{i}")), 100 + i)
-            .await
-            .unwrap();
-    }
-    let events = |v: Vec<omadm_server::model::AuditEntry>| {
-        v.into_iter().map(|a| a.event).collect::<Vec<_>>()
-    };
-    assert_eq!(
-        events(s.audit_log(None, 100).await.unwrap()),
-        ["e0", "e1", "e2", "e3", "e4", "e5"]
-    );
-    assert_eq!(events(s.audit_log(None, 2).await.unwrap()), ["e4", "e5"]);
-    assert_eq!(
-        events(s.audit_log(Some("dev-1"), 100).await.unwrap()),
-        ["e0", "e2", "e4"]
-    );
-    assert_eq!(events(s.audit_log(Some("dev-1"), 1).await.unwrap()), ["e4"]);
-    assert!(s.audit_log(Some("dev-9"), 10).await.unwrap().is_empty());
-    let all = s.audit_log(None, 100).await.unwrap();
-    assert_eq!((all[1].at, all[1].device_id.as_deref()), (101, None));
-    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
-}
-
-#[tokio::test]
-async fn settings_keep_the_first_value_when_asked() {
-    let s = open(MEMORY).await;
-    assert_eq!(s.setting("admin_token").await.unwrap(), None);
-    assert_eq!(
-        s.set_setting("admin_token", "first", true).await.unwrap(),
-        "first"
-    );
-    assert_eq!(
-        s.set_setting("admin_token", "second", true).await.unwrap(),
-        "first"
-    );
-    assert_eq!(
-        s.setting("admin_token").await.unwrap().as_deref(),
-        Some("first")
-    );
-    assert_eq!(
-        s.set_setting("admin_token", "third", false).await.unwrap(),
-        "third"
-    );
-    assert_eq!(
-        s.setting("admin_token").await.unwrap().as_deref(),
-        Some("third")
-    );
-}
-
-#[tokio::test]
 async fn undecodable_stored_values_are_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let url = file_url(&dir);
     let s = open(&url).await;
-    s.create_device(&new_device("dev-1"), 1).await.unwrap();
-    let id = s.enqueue("dev-1", &get("./x"), 2).await.unwrap();
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-
-    sqlx::query("UPDATE commands SET spec = '{\"op\": \"Frobnicate\"}' WHERE id = $1")
-        .bind(id)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let e = s.command("dev-1", id).await.err();
-    assert!(
-        matches!(e, Some(StoreError::Corrupt { what: "spec", .. })),
-        "{e:?}"
-    );
-
-    sqlx::query("UPDATE commands SET spec = $1, state = 'lost' WHERE id = $2")
-        .bind(serde_json::to_string(&get("./x")).unwrap())
-        .bind(id)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let e = s.commands("dev-1").await.err();
-    assert!(
-        matches!(e, Some(StoreError::Corrupt { what: "state", .. })),
-        "{e:?}"
-    );
-
-    sqlx::query("UPDATE commands SET state = 'done', status = 70000 WHERE id = $1")
-        .bind(id)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let e = s.command("dev-1", id).await.err();
-    assert!(
-        matches!(e, Some(StoreError::Corrupt { what: "status", .. })),
-        "{e:?}"
-    );
-
-    sqlx::query("UPDATE devices SET client_auth_type = 'kerberos', devinfo = '[]'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let e = s.device("dev-1").await.err();
-    assert!(matches!(e, Some(StoreError::Corrupt { .. })), "{e:?}");
-    let mut tx = s.begin().await.unwrap();
-    let e = tx.device("dev-1").await.err();
-    assert!(matches!(e, Some(StoreError::Corrupt { .. })), "{e:?}");
+    let conn = tokio::sync::Mutex::new(&mut conn);
+    store_suite::undecodable_stored_values_are_corrupt(s, async |sql: String| {
+        let mut conn = conn.lock().await;
+        sqlx::query(&sql).execute(&mut **conn).await.unwrap();
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn json_columns_hold_plain_json() {
-    // The REST API and a later PostgreSQL migration read these columns as JSON text.
+    // The REST API and the PostgreSQL store read these columns as JSON text.
     let dir = tempfile::tempdir().unwrap();
     let url = file_url(&dir);
     let s = open(&url).await;

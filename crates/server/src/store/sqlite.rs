@@ -17,12 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::error::ErrorKind;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use self::rows::{auth_type_text, state_text, to_json};
+use super::codec::{self, auth_type_text, map_constraint, state_text, to_json};
 use super::{NewAudit, Store, StoreError, StoreTx};
 use crate::model::{
     AlertItem, AlertRecord, AuditEntry, CommandSpec, CommandState, Device, NewDevice,
@@ -106,18 +105,6 @@ fn is_memory(url: &str) -> bool {
     db == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
-/// A constraint failure as the error the trait promises for it.
-fn map_constraint(e: sqlx::Error, device_id: &str) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        match db.kind() {
-            ErrorKind::UniqueViolation => return StoreError::DeviceExists(device_id.to_owned()),
-            ErrorKind::ForeignKeyViolation => return StoreError::NoDevice(device_id.to_owned()),
-            _ => {}
-        }
-    }
-    StoreError::Db(e)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
@@ -127,39 +114,23 @@ impl Store for SqliteStore {
     }
 
     async fn create_device(&self, d: &NewDevice, now: Timestamp) -> Result<Device, StoreError> {
-        let device = Device {
-            device_id: d.device_id.clone(),
-            client_auth: d.client_auth.clone(),
-            server_auth: d.server_auth.clone(),
-            push_url: d.push_url.clone(),
-            client_nonce: Vec::new(),
-            server_nonce: Vec::new(),
-            devinfo: Default::default(),
-            dm_version: None,
-            created_at: now,
-            last_seen: None,
-        };
+        let device = codec::enrolled(d, now);
         let _gate = self.write_gate().await;
-        sqlx::query(
-            "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
-             client_auth_secret, server_auth_name, server_auth_secret, push_url, client_nonce, \
-             server_nonce, devinfo, dm_version, created_at, last_seen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL)",
-        )
-        .bind(&device.device_id)
-        .bind(auth_type_text(device.client_auth.type_))
-        .bind(&device.client_auth.name)
-        .bind(&device.client_auth.secret)
-        .bind(&device.server_auth.name)
-        .bind(&device.server_auth.secret)
-        .bind(device.push_url.as_deref())
-        .bind(device.client_nonce.as_slice())
-        .bind(device.server_nonce.as_slice())
-        .bind(to_json("devinfo", &device.devinfo)?)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| map_constraint(e, &d.device_id))?;
+        sqlx::query(codec::INSERT_DEVICE)
+            .bind(&device.device_id)
+            .bind(auth_type_text(device.client_auth.type_))
+            .bind(&device.client_auth.name)
+            .bind(&device.client_auth.secret)
+            .bind(&device.server_auth.name)
+            .bind(&device.server_auth.secret)
+            .bind(device.push_url.as_deref())
+            .bind(device.client_nonce.as_slice())
+            .bind(device.server_nonce.as_slice())
+            .bind(to_json("devinfo", &device.devinfo)?)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| map_constraint(e, &d.device_id))?;
         Ok(device)
     }
 
@@ -169,34 +140,29 @@ impl Store for SqliteStore {
     }
 
     async fn devices(&self, after: Option<&str>, limit: u32) -> Result<Vec<Device>, StoreError> {
-        let cols = rows::DEVICE_COLUMNS;
         let rows = match after {
             Some(after) => {
-                let sql = format!(
-                    "SELECT {cols} FROM devices WHERE device_id > $1 ORDER BY device_id LIMIT $2"
-                );
-                sqlx::query(&sql)
+                sqlx::query(codec::SELECT_DEVICES_AFTER)
                     .bind(after)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                let sql = format!("SELECT {cols} FROM devices ORDER BY device_id LIMIT $1");
-                sqlx::query(&sql)
+                sqlx::query(codec::SELECT_DEVICES)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        rows::all(&rows, rows::device)
+        codec::all(&rows, codec::device)
     }
 
     /// Deletes the device; its commands, sessions, alerts and reports go with it (ON DELETE
     /// CASCADE). Audit lines stay.
     async fn delete_device(&self, device_id: &str) -> Result<bool, StoreError> {
         let _gate = self.write_gate().await;
-        let done = sqlx::query("DELETE FROM devices WHERE device_id = $1")
+        let done = sqlx::query(codec::DELETE_DEVICE)
             .bind(device_id)
             .execute(&self.pool)
             .await?;
@@ -211,44 +177,32 @@ impl Store for SqliteStore {
     ) -> Result<i64, StoreError> {
         let spec = to_json("spec", spec)?;
         let _gate = self.write_gate().await;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO commands (device_id, spec, state, status, results, children, \
-             session_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, NULL, '[]', '[]', NULL, $4, $4) RETURNING id",
-        )
-        .bind(device_id)
-        .bind(spec)
-        .bind(state_text(CommandState::Queued))
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| map_constraint(e, device_id))?;
+        let id: i64 = sqlx::query_scalar(codec::INSERT_COMMAND)
+            .bind(device_id)
+            .bind(spec)
+            .bind(state_text(CommandState::Queued))
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| map_constraint(e, device_id))?;
         Ok(id)
     }
 
     async fn command(&self, device_id: &str, id: i64) -> Result<Option<QueuedCommand>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM commands WHERE device_id = $1 AND id = $2",
-            rows::COMMAND_COLUMNS
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(codec::SELECT_COMMAND)
             .bind(device_id)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(rows::command).transpose()
+        row.as_ref().map(codec::command).transpose()
     }
 
     async fn commands(&self, device_id: &str) -> Result<Vec<QueuedCommand>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM commands WHERE device_id = $1 ORDER BY id",
-            rows::COMMAND_COLUMNS
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(codec::SELECT_COMMANDS)
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
-        rows::all(&rows, rows::command)
+        codec::all(&rows, codec::command)
     }
 
     async fn cancel_command(
@@ -258,30 +212,23 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let _gate = self.write_gate().await;
-        let done = sqlx::query(
-            "UPDATE commands SET state = $3, updated_at = $4 \
-             WHERE device_id = $1 AND id = $2 AND state = $5",
-        )
-        .bind(device_id)
-        .bind(id)
-        .bind(state_text(CommandState::Cancelled))
-        .bind(now)
-        .bind(state_text(CommandState::Queued))
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(codec::CANCEL_COMMAND)
+            .bind(device_id)
+            .bind(id)
+            .bind(state_text(CommandState::Cancelled))
+            .bind(now)
+            .bind(state_text(CommandState::Queued))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn alerts(&self, device_id: &str) -> Result<Vec<AlertRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM alerts WHERE device_id = $1 ORDER BY id",
-            rows::ALERT_COLUMNS
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(codec::SELECT_ALERTS)
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
-        rows::all(&rows, rows::alert)
+        codec::all(&rows, codec::alert)
     }
 
     async fn add_report(
@@ -292,40 +239,30 @@ impl Store for SqliteStore {
     ) -> Result<i64, StoreError> {
         let items = to_json("items", items)?;
         let _gate = self.write_gate().await;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO reports (device_id, items, received_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(device_id)
-        .bind(items)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| map_constraint(e, device_id))?;
+        let id: i64 = sqlx::query_scalar(codec::INSERT_REPORT)
+            .bind(device_id)
+            .bind(items)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| map_constraint(e, device_id))?;
         Ok(id)
     }
 
     async fn reports(&self, device_id: &str) -> Result<Vec<ReportRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM reports WHERE device_id = $1 ORDER BY id",
-            rows::REPORT_COLUMNS
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(codec::SELECT_REPORTS)
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
-        rows::all(&rows, rows::report)
+        codec::all(&rows, codec::report)
     }
 
     async fn sessions(&self, device_id: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM sessions WHERE device_id = $1 ORDER BY started_at, session_id",
-            rows::SESSION_COLUMNS
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(codec::SELECT_SESSIONS)
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
-        rows::all(&rows, rows::session)
+        codec::all(&rows, codec::session)
     }
 
     async fn set_nonces(
@@ -335,15 +272,12 @@ impl Store for SqliteStore {
         server_nonce: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let _gate = self.write_gate().await;
-        let done = sqlx::query(
-            "UPDATE devices SET client_nonce = COALESCE($2, client_nonce), \
-             server_nonce = COALESCE($3, server_nonce) WHERE device_id = $1",
-        )
-        .bind(device_id)
-        .bind(client_nonce)
-        .bind(server_nonce)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(codec::SET_NONCES)
+            .bind(device_id)
+            .bind(client_nonce)
+            .bind(server_nonce)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NoDevice(device_id.to_owned()));
         }
@@ -351,7 +285,7 @@ impl Store for SqliteStore {
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+        let value = sqlx::query_scalar(codec::SELECT_SETTING)
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
@@ -379,7 +313,7 @@ impl Store for SqliteStore {
             .bind(value)
             .execute(&mut *tx)
             .await?;
-        let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+        let stored: String = sqlx::query_scalar(codec::SELECT_SETTING)
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
@@ -399,28 +333,22 @@ impl Store for SqliteStore {
         device_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let cols = rows::AUDIT_COLUMNS;
         let limit = i64::from(limit);
         let rows = match device_id {
             Some(d) => {
-                let sql = format!(
-                    "SELECT {cols} FROM (SELECT {cols} FROM audit WHERE device_id = $1 \
-                     ORDER BY id DESC LIMIT $2) AS latest ORDER BY id"
-                );
-                sqlx::query(&sql)
+                sqlx::query(codec::SELECT_AUDIT_OF_DEVICE)
                     .bind(d)
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                let sql = format!(
-                    "SELECT {cols} FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT $1) \
-                     AS latest ORDER BY id"
-                );
-                sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?
+                sqlx::query(codec::SELECT_AUDIT)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
             }
         };
-        rows::all(&rows, rows::audit)
+        codec::all(&rows, codec::audit)
     }
 }

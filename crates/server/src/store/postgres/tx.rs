@@ -11,8 +11,9 @@
 use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use super::rows::{self, state_text, to_json};
+use super::rows;
 use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
 
 /// An open transaction. Dropping it rolls back (sqlx queues the ROLLBACK on the connection
@@ -97,28 +98,16 @@ async fn update_device(
     if *d == DeviceUpdate::default() {
         return Ok(());
     }
-    let devinfo = d
-        .devinfo
-        .as_ref()
-        .map(|m| to_json("devinfo", m))
-        .transpose()?;
-    sqlx::query(
-        "UPDATE devices SET \
-         client_nonce = COALESCE($2, client_nonce), \
-         server_nonce = COALESCE($3, server_nonce), \
-         devinfo = COALESCE($4, devinfo), \
-         dm_version = COALESCE($5, dm_version), \
-         last_seen = COALESCE($6, last_seen) \
-         WHERE device_id = $1",
-    )
-    .bind(device_id)
-    .bind(d.client_nonce.as_deref())
-    .bind(d.server_nonce.as_deref())
-    .bind(devinfo)
-    .bind(d.dm_version.as_deref())
-    .bind(d.last_seen)
-    .execute(&mut *conn)
-    .await?;
+    let devinfo = opt_to_json("devinfo", d.devinfo.as_ref())?;
+    sqlx::query(codec::UPDATE_DEVICE)
+        .bind(device_id)
+        .bind(d.client_nonce.as_deref())
+        .bind(d.server_nonce.as_deref())
+        .bind(devinfo)
+        .bind(d.dm_version.as_deref())
+        .bind(d.last_seen)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -128,24 +117,17 @@ async fn upsert_session(
     device_id: &str,
     s: &SessionRecord,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO sessions \
-         (device_id, session_id, started_at, updated_at, ended_at, outcome, messages, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (device_id, session_id) DO UPDATE SET \
-         updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at, \
-         outcome = EXCLUDED.outcome, messages = EXCLUDED.messages, state = EXCLUDED.state",
-    )
-    .bind(device_id)
-    .bind(&s.session_id)
-    .bind(s.started_at)
-    .bind(s.updated_at)
-    .bind(s.ended_at)
-    .bind(s.outcome.as_deref())
-    .bind(i64::from(s.messages))
-    .bind(s.state.as_slice())
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(codec::UPSERT_SESSION)
+        .bind(device_id)
+        .bind(&s.session_id)
+        .bind(s.started_at)
+        .bind(s.updated_at)
+        .bind(s.ended_at)
+        .bind(s.outcome.as_deref())
+        .bind(i64::from(s.messages))
+        .bind(s.state.as_slice())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -157,32 +139,19 @@ async fn update_command(
     c: &CommandUpdate,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let results = c
-        .results
-        .as_ref()
-        .map(|r| to_json("results", r))
-        .transpose()?;
-    let children = c
-        .children
-        .as_ref()
-        .map(|r| to_json("children", r))
-        .transpose()?;
-    sqlx::query(
-        "UPDATE commands SET state = $3, status = COALESCE($4, status), \
-         results = COALESCE($5, results), children = COALESCE($6, children), \
-         session_id = COALESCE($7, session_id), updated_at = $8 \
-         WHERE device_id = $1 AND id = $2",
-    )
-    .bind(device_id)
-    .bind(c.id)
-    .bind(state_text(c.state))
-    .bind(c.status.map(i32::from))
-    .bind(results)
-    .bind(children)
-    .bind(c.session_id.as_deref())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    let results = opt_to_json("results", c.results.as_ref())?;
+    let children = opt_to_json("children", c.children.as_ref())?;
+    sqlx::query(codec::UPDATE_COMMAND)
+        .bind(device_id)
+        .bind(c.id)
+        .bind(state_text(c.state))
+        .bind(c.status.map(i32::from))
+        .bind(results)
+        .bind(children)
+        .bind(c.session_id.as_deref())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -193,18 +162,15 @@ async fn insert_alert(
     a: &NewAlert,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO alerts (device_id, session_id, code, correlator, items, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(device_id)
-    .bind(session_id)
-    .bind(i32::from(a.code))
-    .bind(a.correlator.as_deref())
-    .bind(to_json("items", &a.items)?)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(codec::INSERT_ALERT)
+        .bind(device_id)
+        .bind(session_id)
+        .bind(i32::from(a.code))
+        .bind(a.correlator.as_deref())
+        .bind(to_json("items", &a.items)?)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -214,16 +180,13 @@ pub(super) async fn insert_audit(
     a: &NewAudit,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit (at, device_id, session_id, event, detail) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now)
-    .bind(a.device_id.as_deref())
-    .bind(a.session_id.as_deref())
-    .bind(&a.event)
-    .bind(to_json("detail", &a.detail)?)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(codec::INSERT_AUDIT)
+        .bind(now)
+        .bind(a.device_id.as_deref())
+        .bind(a.session_id.as_deref())
+        .bind(&a.event)
+        .bind(to_json("detail", &a.detail)?)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
