@@ -11,6 +11,7 @@ mod convert;
 mod device_cmd;
 mod inspect;
 mod io;
+mod loadtest_cmd;
 mod notify_cmd;
 mod opaque;
 mod server_cmd;
@@ -56,6 +57,9 @@ enum Commands {
     #[command(subcommand, about = device_cmd::ABOUT, long_about = device_cmd::LONG_ABOUT)]
     Device(device_cmd::Command),
     Inspect(inspect::Args),
+    /// Measure a running server with simulated devices (sessions/s, latency)
+    #[command(long_about = loadtest_cmd::LONG_ABOUT)]
+    Loadtest(loadtest_cmd::Args),
     /// Run the OMA DM server (DM endpoint, REST API, metrics)
     #[command(long_about = server_cmd::LONG_ABOUT)]
     Server(server_cmd::Args),
@@ -74,6 +78,7 @@ impl Commands {
             Commands::Convert(_) => "convert",
             Commands::Device(c) => c.name(),
             Commands::Inspect(_) => "inspect",
+            Commands::Loadtest(_) => "loadtest",
             Commands::Server(_) => "server",
             Commands::Notify(c) => c.name(),
             Commands::Tnds(c) => c.name(),
@@ -87,6 +92,7 @@ impl Commands {
             Commands::Convert(args) => convert::run(args),
             Commands::Device(c) => c.run(),
             Commands::Inspect(args) => inspect::run(args),
+            Commands::Loadtest(args) => loadtest_cmd::run(args),
             Commands::Server(args) => server_cmd::run(args),
             Commands::Notify(c) => c.run(),
             Commands::Tnds(c) => c.run(),

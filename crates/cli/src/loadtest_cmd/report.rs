@@ -1,0 +1,202 @@
+//! What a load test measured, and how it is printed (text, or one JSON object).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Error messages kept for the report (the count is exact; the text only of the first few).
+pub const KEPT_ERRORS: usize = 5;
+
+/// What the session workers gathered.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub sessions: usize,
+    pub messages: usize,
+    /// Latencies of the sessions that completed, in microseconds.
+    pub latencies_us: Vec<u64>,
+    pub errors: usize,
+    pub first_errors: Vec<String>,
+}
+
+impl Tally {
+    pub fn error(&mut self, why: String) {
+        self.errors += 1;
+        if self.first_errors.len() < KEPT_ERRORS {
+            self.first_errors.push(why);
+        }
+    }
+}
+
+/// Session latency percentiles, milliseconds (nearest rank over the completed sessions).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl Latency {
+    /// `None` when no session completed.
+    pub fn of(latencies_us: &mut [u64]) -> Option<Latency> {
+        if latencies_us.is_empty() {
+            return None;
+        }
+        latencies_us.sort_unstable();
+        let n = latencies_us.len();
+        let rank = |p: f64| {
+            let i = ((p / 100.0) * n as f64).ceil() as usize;
+            latencies_us[i.clamp(1, n) - 1] as f64 / 1000.0
+        };
+        let sum: u64 = latencies_us.iter().sum();
+        Some(Latency {
+            p50: rank(50.0),
+            p95: rank(95.0),
+            p99: rank(99.0),
+            max: latencies_us[n - 1] as f64 / 1000.0,
+            mean: sum as f64 / n as f64 / 1000.0,
+        })
+    }
+}
+
+/// The bare `GET /healthz` run of `--baseline`.
+#[derive(Debug, Serialize)]
+pub struct Baseline {
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed_s: f64,
+    pub requests_per_s: f64,
+    /// DM sessions/s ÷ (bare requests/s ÷ messages per session), issue 7.
+    pub ratio: f64,
+}
+
+/// The whole result; `--json` prints it as is.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub server: String,
+    pub devices: usize,
+    pub concurrency: usize,
+    pub auth: &'static str,
+    pub encoding: &'static str,
+    pub commands_per_session: usize,
+    /// Sessions run (completed and failed).
+    pub sessions: usize,
+    pub completed: usize,
+    pub errors: usize,
+    pub error_messages: Vec<String>,
+    /// Messages the devices POSTed (one HTTP round trip each).
+    pub messages: usize,
+    pub messages_per_session: f64,
+    /// Wall time of the session phases (enrollment and queueing excluded).
+    pub elapsed_s: f64,
+    pub sessions_per_s: f64,
+    pub messages_per_s: f64,
+    pub latency_ms: Option<Latency>,
+    pub enroll_s: f64,
+    pub queue_s: f64,
+    pub baseline: Option<Baseline>,
+}
+
+pub fn rate(n: usize, d: Duration) -> f64 {
+    let s = d.as_secs_f64();
+    if s > 0.0 {
+        n as f64 / s
+    } else {
+        0.0
+    }
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} devices ({} auth, {}), concurrency {}, {} commands per session, against {}",
+            self.devices,
+            self.auth,
+            self.encoding,
+            self.concurrency,
+            self.commands_per_session,
+            self.server
+        );
+        let _ = writeln!(
+            s,
+            "sessions:   {} ({} completed, {} failed) in {:.2} s: {:.1} sessions/s",
+            self.sessions, self.completed, self.errors, self.elapsed_s, self.sessions_per_s
+        );
+        let _ = writeln!(
+            s,
+            "messages:   {} ({:.2} per session): {:.1} messages/s",
+            self.messages, self.messages_per_session, self.messages_per_s
+        );
+        match &self.latency_ms {
+            Some(l) => {
+                let _ = writeln!(
+                    s,
+                    "latency:    p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms (max {:.2} ms, mean {:.2} ms)",
+                    l.p50, l.p95, l.p99, l.max, l.mean
+                );
+            }
+            None => s.push_str("latency:    no session completed\n"),
+        }
+        let _ = writeln!(
+            s,
+            "setup:      enrollment {:.2} s, queueing commands {:.2} s (not in the rates)",
+            self.enroll_s, self.queue_s
+        );
+        if let Some(b) = &self.baseline {
+            let _ = writeln!(
+                s,
+                "baseline:   {} GET /healthz in {:.2} s: {:.1} requests/s ({} failed); ratio {:.3} \
+                 (sessions/s ÷ (requests/s ÷ {:.2} messages per session))",
+                b.requests,
+                b.elapsed_s,
+                b.requests_per_s,
+                b.errors,
+                b.ratio,
+                self.messages_per_session
+            );
+        }
+        let _ = writeln!(s, "errors:     {}", self.errors);
+        for e in &self.error_messages {
+            let _ = writeln!(s, "  {e}");
+        }
+        if self.errors > self.error_messages.len() {
+            let _ = writeln!(
+                s,
+                "  ... and {} more",
+                self.errors - self.error_messages.len()
+            );
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let mut v: Vec<u64> = (1..=100).rev().map(|i| i * 1000).collect();
+        let l = Latency::of(&mut v).unwrap();
+        assert_eq!((l.p50, l.p95, l.p99, l.max), (50.0, 95.0, 99.0, 100.0));
+        assert_eq!(l.mean, 50.5);
+        let mut one = vec![2500];
+        let l = Latency::of(&mut one).unwrap();
+        assert_eq!((l.p50, l.p99), (2.5, 2.5));
+        assert!(Latency::of(&mut []).is_none());
+    }
+
+    #[test]
+    fn tally_keeps_the_first_errors_and_counts_all() {
+        let mut a = Tally::default();
+        for i in 0..8 {
+            a.error(format!("e{i}"));
+        }
+        assert_eq!(a.errors, 8);
+        assert_eq!(a.first_errors, ["e0", "e1", "e2", "e3", "e4"]);
+    }
+}
