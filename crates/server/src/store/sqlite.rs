@@ -48,14 +48,20 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the database at `url` and brings its schema up to date.
     ///
-    /// `sqlite://PATH` opens (creating when missing) a file in WAL mode with `synchronous=FULL`
-    /// (a commit survives a crash of the machine, not only of the process). `sqlite::memory:`
+    /// `sqlite://PATH` opens (creating when missing) a file in WAL mode with `synchronous=NORMAL`:
+    /// a commit survives any crash of the process (SIGKILL included: the WAL is written before
+    /// the commit returns), and the database is never corrupted; a power loss may drop the last
+    /// commits, which the devices then send again. `sqlite://PATH?synchronous=full` also syncs
+    /// the WAL on every commit (a commit survives a power loss), at a cost in messages per
+    /// second that docs/performance.md measures. `sqlite::memory:`
     /// opens a fresh in-memory database behind one connection that is never closed, so every
     /// query sees the same data; it lives as long as the store.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
+        let (url, full_sync) = take_synchronous(url);
+        let url = url.as_str();
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .foreign_keys(true)
@@ -72,7 +78,11 @@ impl SqliteStore {
         } else {
             let options = options
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full);
+                .synchronous(if full_sync {
+                    SqliteSynchronous::Full
+                } else {
+                    SqliteSynchronous::Normal
+                });
             SqlitePoolOptions::new()
                 .max_connections(FILE_CONNECTIONS)
                 .connect_with(options)
@@ -350,5 +360,54 @@ impl Store for SqliteStore {
             }
         };
         codec::all(&rows, codec::audit)
+    }
+}
+
+/// Takes our own `synchronous=full|normal` parameter out of the URL (sqlx does not know it):
+/// the URL without it, and whether it asked for `full`.
+fn take_synchronous(url: &str) -> (String, bool) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), false);
+    };
+    let mut full = false;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.split_once('=') {
+            Some((k, v)) if k.eq_ignore_ascii_case("synchronous") => {
+                full = v.eq_ignore_ascii_case("full");
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_owned(), full)
+    } else {
+        (format!("{base}?{}", rest.join("&")), full)
+    }
+}
+
+#[cfg(test)]
+mod sync_tests {
+    use super::take_synchronous;
+
+    #[test]
+    fn synchronous_parameter_is_ours() {
+        assert_eq!(
+            take_synchronous("sqlite://a.db"),
+            ("sqlite://a.db".into(), false)
+        );
+        assert_eq!(
+            take_synchronous("sqlite://a.db?synchronous=full"),
+            ("sqlite://a.db".into(), true)
+        );
+        assert_eq!(
+            take_synchronous("sqlite://a.db?mode=rwc&synchronous=FULL"),
+            ("sqlite://a.db?mode=rwc".into(), true)
+        );
+        assert_eq!(
+            take_synchronous("sqlite://a.db?synchronous=normal"),
+            ("sqlite://a.db".into(), false)
+        );
     }
 }
