@@ -167,6 +167,7 @@ suite_test!(set_nonces_changes_only_the_given_ones);
 suite_test!(reports_are_kept_per_device_oldest_first);
 suite_test!(audit_log_filters_by_device_and_keeps_the_latest_lines);
 suite_test!(settings_keep_the_first_value_when_asked);
+suite_test!(campaign_queues_counts_and_cancels);
 
 #[tokio::test]
 async fn undecodable_stored_values_are_corrupt() {
@@ -313,7 +314,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 1, "each migration applied once");
+    assert_eq!(applied, 2, "each migration applied once");
     // Everything went into the test's schema.
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1",
@@ -322,7 +323,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(tables, 8, "seven tables and _sqlx_migrations");
+    assert_eq!(tables, 9, "eight tables and _sqlx_migrations");
 }
 
 #[tokio::test]

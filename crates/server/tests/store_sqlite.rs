@@ -72,6 +72,7 @@ suite_test!(
     audit_log_filters_by_device_and_keeps_the_latest_lines =
         audit_log_filters_by_device_and_keeps_the_latest_lines on memory
 );
+suite_test!(campaign_queues_counts_and_cancels = campaign_queues_counts_and_cancels on file);
 suite_test!(
     settings_keep_the_first_value_when_asked = settings_keep_the_first_value_when_asked on memory
 );
@@ -137,7 +138,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 1, "each migration applied once");
+    assert_eq!(applied, 2, "each migration applied once");
 }
 
 #[tokio::test]

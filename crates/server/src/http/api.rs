@@ -65,6 +65,12 @@ pub(super) fn router(app: App) -> Router<App> {
         .route("/devices/{id}/sessionless", post(super::push::sessionless))
         .route("/devices/{id}/bootstrap", post(super::push::bootstrap))
         .route("/audit", get(audit_log))
+        .route("/bulk/commands", post(super::bulk::create))
+        .route("/bulk/campaigns", get(super::bulk::list))
+        .route(
+            "/bulk/campaigns/{id}",
+            get(super::bulk::get).delete(super::bulk::cancel),
+        )
         .route_layer(middleware::from_fn_with_state(app, require_token));
     Router::new()
         .route("/openapi.json", get(super::openapi::document))

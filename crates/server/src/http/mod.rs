@@ -6,6 +6,7 @@
 //! body limit); 500 when the store fails (the device resends, nothing was committed).
 
 mod api;
+mod bulk;
 mod dm;
 mod metrics;
 mod openapi;

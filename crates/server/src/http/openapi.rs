@@ -28,7 +28,7 @@ pub fn spec() -> Value {
     let dev = id_param("id", "DevInfo/DevId of the device (URL-encoded)");
     let cid = id_param("cid", "the command id returned when it was queued");
     let err = json!({ "description": "error", "content": { "application/json": { "schema": reference("Error") } } });
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "omadm server API",
@@ -147,5 +147,47 @@ pub fn spec() -> Value {
                 "responses": { "200": ok("entries", array_of("AuditEntry")) } } },
             "/openapi.json": { "get": { "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.0 document" } } } }
         }
-    })
+    });
+    add_bulk(&mut doc, &err);
+    doc
+}
+
+/// The campaign paths and schemas (`/bulk/...`, see `bulk.rs`).
+fn add_bulk(doc: &mut Value, err: &Value) {
+    let states = json!({ "type": "object", "description": "how many of the campaign's commands are in each state", "properties": {
+        "queued": { "type": "integer" }, "sent": { "type": "integer" }, "done": { "type": "integer" },
+        "failed": { "type": "integer" }, "cancelled": { "type": "integer" } } });
+    let campaign = json!({ "type": "object", "properties": {
+        "id": { "type": "integer" }, "created_at": { "type": "integer" },
+        "specs": { "type": "array", "items": reference("CommandSpec") },
+        "devices": { "type": "integer" }, "commands": { "type": "integer" } } });
+    let mut progress = campaign.clone();
+    progress["properties"]["states"] = states;
+    let request = json!({ "type": "object", "required": ["commands"],
+        "description": "exactly one of devices and filter; at most 100000 devices and 100 commands",
+        "properties": {
+            "devices": { "type": "array", "items": { "type": "string" }, "description": "device ids; any unknown one fails the call (404) and nothing is queued" },
+            "filter": { "type": "object", "properties": {
+                "devinfo": { "type": "object", "additionalProperties": { "type": "string" }, "description": "DevInfo leaf values a device must all have, e.g. {\"Mod\": \"X\"}" },
+                "dm_version": { "type": "string", "description": "e.g. DM/1.2" } } },
+            "commands": { "type": "array", "items": reference("CommandSpec") } } });
+    let camp = json!({ "name": "id", "in": "path", "required": true, "description": "the campaign id", "schema": { "type": "integer" } });
+    doc["components"]["schemas"]["Campaign"] = campaign;
+    doc["components"]["schemas"]["CampaignProgress"] = progress;
+    doc["paths"]["/bulk/commands"] = json!({ "post": {
+        "summary": "Queue the same commands for a list of devices or the devices a DevInfo filter selects, in one transaction (a campaign)",
+        "requestBody": { "required": true, "content": { "application/json": { "schema": request } } },
+        "responses": { "201": ok("queued", json!({ "type": "object", "properties": {
+            "campaign": { "type": "integer" }, "devices": { "type": "integer" }, "commands": { "type": "integer" } } })),
+            "400": err, "404": err } } });
+    doc["paths"]["/bulk/campaigns"] = json!({ "get": { "summary": "List campaigns", "parameters": [
+            { "name": "after", "in": "query", "schema": { "type": "integer" } },
+            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } } ],
+        "responses": { "200": ok("campaigns", array_of("Campaign")) } } });
+    doc["paths"]["/bulk/campaigns/{id}"] = json!({
+        "get": { "summary": "A campaign and its progress (commands per state)", "parameters": [camp.clone()],
+                 "responses": { "200": ok("the campaign", reference("CampaignProgress")), "404": err } },
+        "delete": { "summary": "Cancel the campaign's commands still queued", "parameters": [camp],
+                    "responses": { "200": ok("cancelled", json!({ "type": "object", "properties": {
+                        "campaign": { "type": "integer" }, "cancelled": { "type": "integer" } } })), "404": err } } });
 }

@@ -11,7 +11,7 @@ use crate::model::{
     AlertRecord, AuditEntry, ClientAuth, ClientAuthType, CommandState, Device, NewDevice,
     QueuedCommand, ReportRecord, ServerAuth, SessionRecord, Timestamp,
 };
-use crate::store::StoreError;
+use crate::store::{Campaign, CampaignStates, StoreError};
 
 // The column lists, as macros so that the statements below can be `concat!`ed constants.
 macro_rules! device_columns {
@@ -121,6 +121,27 @@ pub(super) const UPDATE_COMMAND: &str =
      session_id = COALESCE($7, session_id), updated_at = $8 \
      WHERE device_id = $1 AND id = $2";
 
+/// A campaign; its id is returned.
+pub(super) const INSERT_CAMPAIGN: &str =
+    "INSERT INTO campaigns (created_at, specs, devices, commands) VALUES ($1, $2, $3, $4) \
+     RETURNING id";
+pub(super) const SELECT_CAMPAIGN: &str =
+    "SELECT id, created_at, specs, devices, commands FROM campaigns WHERE id = $1";
+/// A page of campaigns after `$1` (0 for the first), at most `$2`.
+pub(super) const SELECT_CAMPAIGNS: &str = "SELECT id, created_at, specs, devices, commands \
+     FROM campaigns WHERE id > $1 ORDER BY id LIMIT $2";
+/// A command queued by campaign `$5`.
+pub(super) const INSERT_CAMPAIGN_COMMAND: &str =
+    "INSERT INTO commands (device_id, spec, state, status, results, children, \
+     session_id, created_at, updated_at, campaign_id) \
+     VALUES ($1, $2, $3, NULL, '[]', '[]', NULL, $4, $4, $5)";
+/// Campaign `$1`'s commands counted per state.
+pub(super) const CAMPAIGN_STATES: &str =
+    "SELECT state, COUNT(*) AS n FROM commands WHERE campaign_id = $1 GROUP BY state";
+/// Cancels campaign `$1`'s commands (state `$2`, at `$3`) still in state `$4`.
+pub(super) const CANCEL_CAMPAIGN: &str = "UPDATE commands SET state = $2, updated_at = $3 \
+     WHERE campaign_id = $1 AND state = $4";
+
 pub(super) const SELECT_SESSION: &str = concat!(
     "SELECT ",
     session_columns!(),
@@ -209,7 +230,7 @@ pub(super) fn state_text(s: CommandState) -> &'static str {
     }
 }
 
-fn state_from(text: &str) -> Result<CommandState, StoreError> {
+pub(super) fn state_from(text: &str) -> Result<CommandState, StoreError> {
     match text {
         "queued" => Ok(CommandState::Queued),
         "sent" => Ok(CommandState::Sent),
@@ -340,6 +361,31 @@ pub(super) fn command(row: &impl Columns) -> Result<QueuedCommand, StoreError> {
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
     })
+}
+
+pub(super) fn campaign(row: &impl Columns) -> Result<Campaign, StoreError> {
+    Ok(Campaign {
+        id: row.int("id")?,
+        created_at: row.int("created_at")?,
+        specs: row.json("specs")?,
+        devices: narrow("devices", row.int("devices")?)?,
+        commands: narrow("commands", row.int("commands")?)?,
+    })
+}
+
+/// The rows of [`CAMPAIGN_STATES`] added up.
+pub(super) fn campaign_states<R: Columns>(rows: &[R]) -> Result<CampaignStates, StoreError> {
+    let mut states = CampaignStates::default();
+    for row in rows {
+        let n = narrow("n", row.int("n")?)?;
+        states.add(state_from(&row.text("state")?)?, n);
+    }
+    Ok(states)
+}
+
+/// A campaign's counts as stored (BIGINT).
+pub(super) fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 pub(super) fn session(row: &impl Columns) -> Result<SessionRecord, StoreError> {

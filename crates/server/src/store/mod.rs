@@ -44,6 +44,9 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// Devices named for a campaign that are not enrolled (nothing was queued).
+    #[error("no devices {0:?}")]
+    UnknownDevices(Vec<String>),
     /// The database URL is not one this build supports.
     #[error("unsupported database URL {0:?} (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
@@ -113,6 +116,44 @@ pub struct Changes {
     pub audit: Vec<NewAudit>,
 }
 
+/// A campaign: the same commands queued for a set of devices in one transaction (issue 7).
+/// Each command it queued keeps its id (the `campaign_id` column of `commands`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub created_at: Timestamp,
+    /// The commands queued for every device, in order.
+    pub specs: Vec<CommandSpec>,
+    /// How many devices.
+    pub devices: u64,
+    /// How many commands were queued (devices × specs).
+    pub commands: u64,
+}
+
+/// How many of a campaign's commands are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CampaignStates {
+    pub queued: u64,
+    pub sent: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl CampaignStates {
+    /// Adds `n` commands in `state`.
+    pub fn add(&mut self, state: CommandState, n: u64) {
+        let slot = match state {
+            CommandState::Queued => &mut self.queued,
+            CommandState::Sent => &mut self.sent,
+            CommandState::Done => &mut self.done,
+            CommandState::Failed => &mut self.failed,
+            CommandState::Cancelled => &mut self.cancelled,
+        };
+        *slot += n;
+    }
+}
+
 /// The server's storage. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -146,6 +187,25 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// Records a campaign and queues every spec, in order, for every device, all in one
+    /// transaction: when a device is not enrolled nothing is written and the error is
+    /// [`StoreError::UnknownDevices`] naming every such device.
+    async fn create_campaign(
+        &self,
+        devices: &[String],
+        specs: &[CommandSpec],
+        now: Timestamp,
+    ) -> Result<Campaign, StoreError>;
+    /// One campaign.
+    async fn campaign(&self, id: i64) -> Result<Option<Campaign>, StoreError>;
+    /// Campaigns in id order, at most `limit`, after `after` when given.
+    async fn campaigns(&self, after: Option<i64>, limit: u32) -> Result<Vec<Campaign>, StoreError>;
+    /// How many of a campaign's commands are in each state now (commands of devices deleted
+    /// since are gone from the counts).
+    async fn campaign_states(&self, id: i64) -> Result<CampaignStates, StoreError>;
+    /// Cancels a campaign's commands still queued; how many.
+    async fn cancel_campaign(&self, id: i64, now: Timestamp) -> Result<u64, StoreError>;
 
     /// A device's alerts, oldest first.
     async fn alerts(&self, device_id: &str) -> Result<Vec<AlertRecord>, StoreError>;

@@ -10,6 +10,7 @@
 //! the locked device row (`set_nonces`, `delete_device`) or beginning a second transaction for
 //! the same device would wait for itself until [`LOCK_TIMEOUT`]; the DM endpoint never does.
 
+mod campaign;
 mod rows;
 mod tx;
 
@@ -21,7 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::codec::{self, auth_type_text, map_constraint, state_text, to_json};
-use super::{NewAudit, Store, StoreError, StoreTx};
+use super::{Campaign, CampaignStates, NewAudit, Store, StoreError, StoreTx};
 use crate::model::{
     AlertItem, AlertRecord, AuditEntry, CommandSpec, CommandState, Device, NewDevice,
     QueuedCommand, ReportRecord, SessionRecord, Timestamp,
@@ -195,6 +196,55 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// One transaction: every device checked, the campaign recorded, its commands queued.
+    async fn create_campaign(
+        &self,
+        devices: &[String],
+        specs: &[CommandSpec],
+        now: Timestamp,
+    ) -> Result<Campaign, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let c = campaign::create(&mut tx, devices, specs, now).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    async fn campaign(&self, id: i64) -> Result<Option<Campaign>, StoreError> {
+        let row = sqlx::query(codec::SELECT_CAMPAIGN)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(codec::campaign).transpose()
+    }
+
+    async fn campaigns(&self, after: Option<i64>, limit: u32) -> Result<Vec<Campaign>, StoreError> {
+        let rows = sqlx::query(codec::SELECT_CAMPAIGNS)
+            .bind(after.unwrap_or(0))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        codec::all(&rows, codec::campaign)
+    }
+
+    async fn campaign_states(&self, id: i64) -> Result<CampaignStates, StoreError> {
+        let rows = sqlx::query(codec::CAMPAIGN_STATES)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        codec::campaign_states(&rows)
+    }
+
+    async fn cancel_campaign(&self, id: i64, now: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query(codec::CANCEL_CAMPAIGN)
+            .bind(id)
+            .bind(state_text(CommandState::Cancelled))
+            .bind(now)
+            .bind(state_text(CommandState::Queued))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn alerts(&self, device_id: &str) -> Result<Vec<AlertRecord>, StoreError> {

@@ -9,6 +9,7 @@
 //! Holding a [`StoreTx`] while calling a write method of the same store (or `begin` again) on the
 //! same task would wait for itself; the DM endpoint never does.
 
+mod campaign;
 mod rows;
 mod tx;
 
@@ -22,7 +23,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::codec::{self, auth_type_text, map_constraint, state_text, to_json};
-use super::{NewAudit, Store, StoreError, StoreTx};
+use super::{Campaign, CampaignStates, NewAudit, Store, StoreError, StoreTx};
 use crate::model::{
     AlertItem, AlertRecord, AuditEntry, CommandSpec, CommandState, Device, NewDevice,
     QueuedCommand, ReportRecord, SessionRecord, Timestamp,
@@ -231,6 +232,57 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// One transaction: every device checked, the campaign recorded, its commands queued.
+    async fn create_campaign(
+        &self,
+        devices: &[String],
+        specs: &[CommandSpec],
+        now: Timestamp,
+    ) -> Result<Campaign, StoreError> {
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let c = campaign::create(&mut tx, devices, specs, now).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    async fn campaign(&self, id: i64) -> Result<Option<Campaign>, StoreError> {
+        let row = sqlx::query(codec::SELECT_CAMPAIGN)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(codec::campaign).transpose()
+    }
+
+    async fn campaigns(&self, after: Option<i64>, limit: u32) -> Result<Vec<Campaign>, StoreError> {
+        let rows = sqlx::query(codec::SELECT_CAMPAIGNS)
+            .bind(after.unwrap_or(0))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        codec::all(&rows, codec::campaign)
+    }
+
+    async fn campaign_states(&self, id: i64) -> Result<CampaignStates, StoreError> {
+        let rows = sqlx::query(codec::CAMPAIGN_STATES)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        codec::campaign_states(&rows)
+    }
+
+    async fn cancel_campaign(&self, id: i64, now: Timestamp) -> Result<u64, StoreError> {
+        let _gate = self.write_gate().await;
+        let done = sqlx::query(codec::CANCEL_CAMPAIGN)
+            .bind(id)
+            .bind(state_text(CommandState::Cancelled))
+            .bind(now)
+            .bind(state_text(CommandState::Queued))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn alerts(&self, device_id: &str) -> Result<Vec<AlertRecord>, StoreError> {

@@ -746,3 +746,105 @@ pub async fn undecodable_stored_values_are_corrupt(s: Arc<dyn Store>, exec: impl
     let e = tx.device("dev-1").await.err();
     assert!(matches!(e, Some(StoreError::Corrupt { .. })), "{e:?}");
 }
+
+/// A campaign queues its specs for every device in one transaction (nothing when a device is
+/// unknown), counts its commands per state, and cancels only those still queued.
+pub async fn campaign_queues_counts_and_cancels(s: Arc<dyn Store>) {
+    for id in ["dev-1", "dev-2", "dev-3"] {
+        s.create_device(&new_device(id), 100).await.unwrap();
+    }
+    let specs = vec![
+        get("./DevInfo/Mod"),
+        spec(json!({"op": "Replace", "target": "./Vendor/X", "data": "1"})),
+    ];
+    let devices: Vec<String> = ["dev-1", "dev-2", "dev-3"].map(String::from).to_vec();
+
+    // An unknown device: all or nothing.
+    let mut with_unknown = devices.clone();
+    with_unknown.push("nobody".to_owned());
+    with_unknown.push("ghost".to_owned());
+    let e = s.create_campaign(&with_unknown, &specs, 200).await.err();
+    assert!(
+        matches!(&e, Some(StoreError::UnknownDevices(ids)) if ids == &["nobody", "ghost"]),
+        "{e:?}"
+    );
+    assert!(s.commands("dev-1").await.unwrap().is_empty());
+    assert!(s.campaigns(None, 10).await.unwrap().is_empty());
+
+    let c = s.create_campaign(&devices, &specs, 200).await.unwrap();
+    assert_eq!((c.devices, c.commands, c.created_at), (3, 6, 200));
+    assert_eq!(s.campaign(c.id).await.unwrap().as_ref(), Some(&c));
+    assert_eq!(s.campaign(c.id + 1000).await.unwrap(), None);
+    for d in &devices {
+        let cs = s.commands(d).await.unwrap();
+        assert_eq!(cs.len(), 2, "{d}");
+        assert_eq!(cs[0].spec, specs[0]);
+        assert_eq!(cs[1].spec, specs[1]);
+        assert!(cs.iter().all(|c| c.state == CommandState::Queued));
+    }
+    let states = s.campaign_states(c.id).await.unwrap();
+    assert_eq!((states.queued, states.done, states.cancelled), (6, 0, 0));
+
+    // dev-1 has a session: one command done, one sent.
+    let ids: Vec<i64> = s
+        .commands("dev-1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let mut tx = s.begin().await.unwrap();
+    tx.device("dev-1").await.unwrap();
+    let changes = Changes {
+        commands: vec![
+            CommandUpdate {
+                id: ids[0],
+                state: CommandState::Done,
+                status: Some(200),
+                results: None,
+                children: None,
+                session_id: Some("1".to_owned()),
+            },
+            CommandUpdate {
+                id: ids[1],
+                state: CommandState::Sent,
+                status: None,
+                results: None,
+                children: None,
+                session_id: Some("1".to_owned()),
+            },
+        ],
+        ..Changes::default()
+    };
+    tx.apply("dev-1", &changes, 300).await.unwrap();
+    tx.commit().await.unwrap();
+    // A command queued outside the campaign is not counted nor cancelled.
+    let own = s.enqueue("dev-2", &get("./A"), 300).await.unwrap();
+
+    let states = s.campaign_states(c.id).await.unwrap();
+    assert_eq!(
+        (states.queued, states.sent, states.done, states.failed),
+        (4, 1, 1, 0)
+    );
+    assert_eq!(s.cancel_campaign(c.id, 400).await.unwrap(), 4);
+    assert_eq!(s.cancel_campaign(c.id, 401).await.unwrap(), 0);
+    let states = s.campaign_states(c.id).await.unwrap();
+    assert_eq!(
+        (states.queued, states.sent, states.done, states.cancelled),
+        (0, 1, 1, 4)
+    );
+    let own = s.command("dev-2", own).await.unwrap().unwrap();
+    assert_eq!(own.state, CommandState::Queued);
+
+    let second = s
+        .create_campaign(&devices[..1], &specs[..1], 500)
+        .await
+        .unwrap();
+    let all = s.campaigns(None, 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [c.id, second.id]
+    );
+    let after = s.campaigns(Some(c.id), 10).await.unwrap();
+    assert_eq!(after, [second]);
+}
