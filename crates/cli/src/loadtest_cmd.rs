@@ -46,6 +46,10 @@ Prints sessions/s, messages/s (HTTP round trips), p50/p95/p99 session latency an
 messages, and prints the bare request rate and the ratio
   sessions/s ÷ (requests/s ÷ messages per session).
 
+Replicas: give --server more than once (servers sharing one database). The REST calls go to the
+first; device n's DM sessions go to server (n - 1) mod count, so the replicas share the devices
+evenly; --baseline sends its request k to server k mod count.
+
 A failed session is counted with its reason and the run goes on; the exit status is 1 when any
 session failed.";
 
@@ -103,9 +107,11 @@ impl Enc {
 /// Measure a running server with simulated devices.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The server's base URL (http://HOST:PORT; the DM endpoint is its /dm).
-    #[arg(long, value_name = "URL")]
-    server: String,
+    /// The server's base URL (http://HOST:PORT; the DM endpoint is its /dm). Give it more than
+    /// once for replicas: the REST calls go to the first, device n's DM sessions to server
+    /// (n - 1) mod count, and --baseline's requests in turn to each.
+    #[arg(long = "server", value_name = "URL", required = true, num_args = 1, action = clap::ArgAction::Append)]
+    servers: Vec<String>,
 
     /// The REST API's bearer token.
     #[arg(
@@ -255,8 +261,13 @@ fn progress_bar(args: &Args, total: Option<u64>) -> ProgressBar {
 }
 
 async fn load(args: &Args) -> Result<Report> {
-    let base = base_url(&args.server)?;
-    let dm_url = format!("{base}/dm");
+    let bases = args
+        .servers
+        .iter()
+        .map(|s| base_url(s))
+        .collect::<Result<Vec<_>>>()?;
+    let base = bases.first().context("no --server")?.clone();
+    let dm_urls: Arc<Vec<String>> = Arc::new(bases.iter().map(|b| format!("{b}/dm")).collect());
     let concurrency = args.concurrency as usize;
     let m = args.commands_per_session as usize;
     let enc = args.encoding.wire();
@@ -268,7 +279,12 @@ async fn load(args: &Args) -> Result<Report> {
         .timeout(Duration::from_secs(60))
         .build()
         .context("cannot set up the HTTP client")?;
-    let api = Api::new(http, &base, &args.admin_token);
+    let api = Api::new(http.clone(), &base, &args.admin_token);
+    // One per server, for the baseline's /healthz.
+    let health: Vec<Api> = bases
+        .iter()
+        .map(|b| Api::new(http.clone(), b, &args.admin_token))
+        .collect();
     let transport = Transport::new(&TransportOptions::new(&format!("omadm-loadtest/{VERSION}")))?;
 
     let rounds = match (args.sessions, args.duration) {
@@ -284,11 +300,12 @@ async fn load(args: &Args) -> Result<Report> {
     let (scheme, auth_name) = (args.auth.scheme(), args.auth.api_name());
     let indices: Vec<u32> = (1..=args.devices).collect();
     let (_, enrolled) = pool(concurrency, indices, None, {
-        let (api, run, server_id, dm_url) =
-            (api.clone(), run.clone(), server_id.clone(), dm_url.clone());
-        move |n| {
-            let (api, run, server_id, dm_url) =
-                (api.clone(), run.clone(), server_id.clone(), dm_url.clone());
+        let (api, run, server_id, dm_urls) =
+            (api.clone(), run.clone(), server_id.clone(), dm_urls.clone());
+        move |n: u32| {
+            let (api, run, server_id) = (api.clone(), run.clone(), server_id.clone());
+            // Device n's sessions go to server (n - 1) mod count.
+            let dm_url = dm_urls[(n as usize - 1) % dm_urls.len()].clone();
             async move {
                 let e = Enrollment {
                     device_id: format!("LOAD:{run}:{n}"),
@@ -389,7 +406,7 @@ async fn load(args: &Args) -> Result<Report> {
     let baseline = if args.baseline && tally.messages > 0 {
         Some(
             baseline(
-                &api,
+                &health,
                 concurrency,
                 tally.messages,
                 sessions_per_s,
@@ -402,6 +419,7 @@ async fn load(args: &Args) -> Result<Report> {
     };
     Ok(Report {
         server: base,
+        servers: bases,
         devices: devices.len(),
         concurrency,
         auth: auth_name,
@@ -423,9 +441,10 @@ async fn load(args: &Args) -> Result<Report> {
     })
 }
 
-/// `requests` bare `GET /healthz` at `concurrency`: the server's HTTP floor.
+/// `requests` bare `GET /healthz` at `concurrency`: the server's HTTP floor. Request k goes to
+/// server k mod count.
 async fn baseline(
-    api: &Api,
+    apis: &[Api],
     concurrency: usize,
     requests: usize,
     sessions_per_s: f64,
@@ -436,10 +455,14 @@ async fn baseline(
     let t = Instant::now();
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (api, next, errors) = (api.clone(), next.clone(), errors.clone());
+        let (apis, next, errors) = (apis.to_vec(), next.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < requests {
-                if api.healthz().await.is_err() {
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= requests {
+                    break;
+                }
+                if apis[k % apis.len()].healthz().await.is_err() {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
             }

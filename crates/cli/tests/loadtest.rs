@@ -2,6 +2,7 @@
 //! file, the load generator run against it for each client authentication and for WBXML with
 //! `--baseline`; its JSON report checked, and the queued commands read back through the REST API.
 //! A server that aborts every session shows the failure path: errors counted, exit status 1.
+//! Two servers on one SQLite file share a run given `--server` twice.
 
 mod common;
 #[path = "common/rest.rs"]
@@ -150,6 +151,30 @@ fn loadtest_wbxml_with_baseline() {
         (num(b, "/ratio") - want).abs() < 1e-9 * want.max(1.0),
         "{r}"
     );
+}
+
+#[test]
+fn loadtest_spreads_sessions_over_two_replicas() {
+    // Two servers on one SQLite file (WAL, BEGIN IMMEDIATE): `--server A --server B`.
+    const TOKEN: &str = "lt-two-replicas-token";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("omadm.db").display());
+    let mut a = Server::start_with_db(dir.path(), "127.0.0.1:0", &url, &["--admin-token", TOKEN]);
+    a.token = TOKEN.into();
+    let mut b = Server::start_with_db(dir.path(), "127.0.0.1:0", &url, &["--admin-token", TOKEN]);
+    b.token = TOKEN.into();
+    let url_b = format!("http://{}", b.addr);
+    let (code, r, err) = loadtest(&a, &["--server", &url_b, "--baseline"]);
+    assert_clean_run(&a, code, &r, &err);
+    assert_eq!(r["server"], format!("http://{}", a.addr), "{r}");
+    assert_eq!(
+        r["servers"],
+        serde_json::json!([format!("http://{}", a.addr), url_b]),
+        "{r}"
+    );
+    assert_eq!(r["baseline"]["errors"], 0, "{r}");
+    // Both replicas see the same devices and commands.
+    assert_eq!(load_devices(&b).len(), DEVICES);
 }
 
 #[test]

@@ -75,7 +75,10 @@ pub struct Baseline {
 /// The whole result; `--json` prints it as is.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The first `--server` (the REST calls went there).
     pub server: String,
+    /// Every `--server`; device n's sessions went to `servers[(n - 1) % len]`.
+    pub servers: Vec<String>,
     pub devices: usize,
     pub concurrency: usize,
     pub auth: &'static str,
@@ -119,7 +122,7 @@ impl Report {
             self.encoding,
             self.concurrency,
             self.commands_per_session,
-            self.server
+            self.servers.join(", ")
         );
         let _ = writeln!(
             s,
