@@ -4,8 +4,8 @@
 //! ([`crate::http`]) reads and writes the [`crate::store::Store`] around it in one transaction.
 //!
 //! ```text
-//!   peek(body)                       device id + session id, to lock and load
-//!   process(cfg, ctx, inbound, nonce) ──▶ Outbound { body, hmac, changes, session_over }
+//!   peek(cfg, body)                  device id + session id, to lock and load
+//!   process_peeked(cfg, ctx, inbound, &peek, nonce) ──▶ Outbound { body, hmac, changes, session_over }
 //! ```
 //!
 //! One module per concept: [`state`] (what a session remembers between messages), `auth`
@@ -141,9 +141,10 @@ pub(crate) fn limits(cfg: &ServerConfig) -> omadm_syncml::Limits {
     }
 }
 
-/// Decodes a message far enough to know its device and session.
-pub fn peek(body: &[u8]) -> Result<Peek, EngineError> {
-    let (message, encoding) = Message::decode_with(body, &omadm_syncml::Limits::default())?;
+/// Decodes a message (within the server's limits) far enough to know its device and session;
+/// [`process_peeked`] then answers it without decoding it again.
+pub fn peek(cfg: &ServerConfig, body: &[u8]) -> Result<Peek, EngineError> {
+    let (message, encoding) = Message::decode_with(body, &limits(cfg))?;
     Ok(Peek {
         device_id: message.hdr.source.loc_uri.to_string(),
         session_id: message.hdr.session_id.to_string(),
@@ -162,7 +163,20 @@ pub fn process(
     inbound: Inbound<'_>,
     nonce: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<Outbound, EngineError> {
-    session::process(cfg, ctx, inbound, nonce)
+    let (msg, enc) = Message::decode_with(inbound.body, &limits(cfg))?;
+    session::process(cfg, ctx, inbound, &msg, enc, nonce)
+}
+
+/// [`process`] for a message [`peek`] decoded already (`inbound.body` is its bytes: the HMAC and
+/// the repeat check are over them).
+pub fn process_peeked(
+    cfg: &ServerConfig,
+    ctx: Context<'_>,
+    inbound: Inbound<'_>,
+    peeked: &Peek,
+    nonce: &mut dyn FnMut() -> Vec<u8>,
+) -> Result<Outbound, EngineError> {
+    session::process(cfg, ctx, inbound, &peeked.message, peeked.encoding, nonce)
 }
 
 /// The SyncML commands of `specs`, CmdIDs numbered from 1 (nested ones too, depth first): what a

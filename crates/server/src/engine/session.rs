@@ -116,16 +116,17 @@ pub fn process(
     cfg: &ServerConfig,
     ctx: Context<'_>,
     inbound: Inbound<'_>,
+    msg: &Message,
+    enc: Encoding,
     nonce: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<Outbound, EngineError> {
-    let (msg, enc) = Message::decode_with(inbound.body, &super::limits(cfg))?;
     let now = inbound.now;
     let Some(dev) = ctx.device else {
-        return unknown_device(cfg, &msg, enc, nonce);
+        return unknown_device(cfg, msg, enc, nonce);
     };
     if let Some(out) = ctx
         .session
-        .and_then(|r| replayed(r, &msg, inbound, enc, now))
+        .and_then(|r| replayed(r, msg, inbound, enc, now))
     {
         return Ok(out);
     }
@@ -152,7 +153,7 @@ pub fn process(
             }
             Some(st) => (st, r.clone(), false),
             None if pkg1 => (SessionState::default(), fresh_record(), true),
-            None => return refuse(cfg, dev, &msg, enc, 506, "session.unreadable", now),
+            None => return refuse(cfg, dev, msg, enc, 506, "session.unreadable", now),
         },
         // The device could not verify the server's credentials on the message that ended the
         // session (it kept an older nonce than the server: a session it gave up after the
@@ -161,7 +162,7 @@ pub fn process(
         Some(r)
             if !pkg1
                 && r.outcome.as_deref() == Some(outcome::COMPLETED)
-                && challenges_server(&msg) =>
+                && challenges_server(msg) =>
         {
             match SessionState::from_bytes(&r.state) {
                 Some(st) if st.msg_id > 0 => {
@@ -170,17 +171,17 @@ pub fn process(
                     rec.outcome = None;
                     (st, rec, false)
                 }
-                _ => return refuse(cfg, dev, &msg, enc, 506, "session.ended", now),
+                _ => return refuse(cfg, dev, msg, enc, 506, "session.ended", now),
             }
         }
-        Some(_) if !pkg1 => return refuse(cfg, dev, &msg, enc, 506, "session.ended", now),
-        None if !pkg1 => return refuse(cfg, dev, &msg, enc, 404, "session.unknown", now),
+        Some(_) if !pkg1 => return refuse(cfg, dev, msg, enc, 506, "session.ended", now),
+        None if !pkg1 => return refuse(cfg, dev, msg, enc, 404, "session.unknown", now),
         _ => (SessionState::default(), fresh_record(), true),
     };
     let mut run = Run {
         cfg,
         dev,
-        msg: &msg,
+        msg,
         enc,
         st,
         rec,
@@ -218,14 +219,14 @@ pub fn process(
     if inbound.body.len() as u64 > cfg.max_msg_size && last_sent > 0 {
         // The client ignored the MaxMsgSize the server sent it (package #1 is sent before the
         // client knows it): refused, and the session ends.
-        let statuses = vec![hdr_status(&msg, 413, None)];
+        let statuses = vec![hdr_status(msg, 413, None)];
         let (out, _) = answer::message(run.hdr(), statuses);
         run.audit("message.too_large", json!({ "bytes": inbound.body.len() }));
         run.end(outcome::TOO_LARGE, now);
         return run.finish(out, true);
     }
 
-    let verdict = auth::check_client(dev, &mut run.st, &msg, inbound.body, inbound.hmac, nonce);
+    let verdict = auth::check_client(dev, &mut run.st, msg, inbound.body, inbound.hmac, nonce);
     if let Some(n) = &verdict.new_client_nonce {
         run.changes.device.client_nonce = Some(n.clone());
     }
@@ -238,8 +239,8 @@ pub fn process(
     }
     let refused = server_auth_answer(&mut run, last_sent);
 
-    let cc = client::handle(&msg);
-    let matched = matching::apply(&mut run.st, &msg, refused, last_sent, cfg.max_obj_size);
+    let cc = client::handle(msg);
+    let matched = matching::apply(&mut run.st, msg, refused, last_sent, cfg.max_obj_size);
     run.changes.commands.extend(matched.updates);
     if matched.unmatched > 0 {
         run.audit("status.unmatched", json!({ "count": matched.unmatched }));
@@ -255,7 +256,7 @@ pub fn process(
     }
     async_results(&mut run, &cc.alerts, ctx.pending);
     run.changes.alerts.extend(cc.alerts);
-    let mut statuses = vec![hdr_status(&msg, verdict.code, verdict.chal)];
+    let mut statuses = vec![hdr_status(msg, verdict.code, verdict.chal)];
     statuses.extend(cc.statuses);
     statuses.extend(matched.statuses);
 

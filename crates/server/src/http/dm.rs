@@ -61,7 +61,7 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         .get("x-syncml-hmac")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let peek = match engine::peek(&body) {
+    let peek = match engine::peek(&app.cfg().engine, &body) {
         Ok(p) => p,
         Err(e) => {
             m::message("undecodable");
@@ -109,7 +109,7 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         now,
     };
     let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
-    let out = match engine::process(&app.cfg().engine, ctx, inbound, &mut nonce) {
+    let out = match engine::process_peeked(&app.cfg().engine, ctx, inbound, &peek, &mut nonce) {
         Ok(o) => o,
         Err(e @ EngineError::Decode(_)) => {
             m::message("undecodable");

@@ -177,7 +177,7 @@ impl Store {
         body: &[u8],
         hmac: Option<&str>,
     ) -> Result<Outbound, engine::EngineError> {
-        let peek = engine::peek(body)?;
+        let peek = engine::peek(&self.cfg, body)?;
         let known = peek.device_id == self.device.device_id;
         let session = self
             .sessions
@@ -203,7 +203,7 @@ impl Store {
             *n += 1;
             format!("nonce-{n}").into_bytes()
         };
-        let out = engine::process(
+        let out = engine::process_peeked(
             &self.cfg,
             ctx,
             Inbound {
@@ -211,6 +211,7 @@ impl Store {
                 hmac,
                 now: NOW,
             },
+            &peek,
             &mut nonce,
         )?;
         if known {
