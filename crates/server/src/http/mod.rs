@@ -11,6 +11,7 @@ mod dm;
 mod metrics;
 mod openapi;
 mod push;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,6 +90,8 @@ impl App {
             .saturating_mul(2)
             .max(64 * 1024);
         Router::new()
+            .route("/", get(ui::index))
+            .route("/ui/{name}", get(ui::asset))
             .route("/dm", post(dm::handle))
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/metrics", get(metrics::render))
