@@ -74,6 +74,10 @@ suite_test!(
 );
 suite_test!(campaign_queues_counts_and_cancels = campaign_queues_counts_and_cancels on file);
 suite_test!(
+    dashboard_activity_counts_by_device_and_minute =
+        dashboard_activity_counts_by_device_and_minute on file
+);
+suite_test!(
     settings_keep_the_first_value_when_asked = settings_keep_the_first_value_when_asked on memory
 );
 

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::events::Event;
 use super::App;
 use crate::model::{
     ClientAuthType, CommandSpec, CommandState, Device, NewDevice, Op, QueuedCommand,
@@ -58,6 +59,7 @@ pub(super) fn router(app: App) -> Router<App> {
             "/devices/{id}/commands/{cid}",
             get(get_command).delete(cancel_command),
         )
+        .route("/devices/{id}/tree", get(get_tree))
         .route("/devices/{id}/alerts", get(list_alerts))
         .route("/devices/{id}/reports", get(list_reports))
         .route("/devices/{id}/sessions", get(list_sessions))
@@ -65,6 +67,8 @@ pub(super) fn router(app: App) -> Router<App> {
         .route("/devices/{id}/sessionless", post(super::push::sessionless))
         .route("/devices/{id}/bootstrap", post(super::push::bootstrap))
         .route("/audit", get(audit_log))
+        .route("/stats", get(stats))
+        .route("/events", get(super::events::stream))
         .route("/bulk/commands", post(super::bulk::create))
         .route("/bulk/campaigns", get(super::bulk::list))
         .route(
@@ -165,6 +169,11 @@ async fn create_device(
     validate_device(&d)?;
     let now = super::now();
     let dev = app.store().create_device(&d, now).await?;
+    app.publish([Event::Device {
+        device_id: d.device_id.clone(),
+        change: "enrolled",
+        at: now,
+    }]);
     audit(
         &app,
         Some(&d.device_id),
@@ -175,19 +184,154 @@ async fn create_device(
     Ok((StatusCode::CREATED, Json(dev.into())))
 }
 
-#[derive(Deserialize)]
-struct Page {
-    after: Option<String>,
-    limit: Option<u32>,
+/// A device in the device list: the device and what it is doing.
+#[derive(Serialize)]
+struct DeviceRow {
+    #[serde(flatten)]
+    device: DeviceView,
+    /// Commands waiting for its next session.
+    queued: u64,
+    /// Commands sent in a session, with no Status yet.
+    sent: u64,
+    /// A session of it is open and had a message in the last [`IN_SESSION`] seconds.
+    in_session: bool,
+}
+
+/// How recent the last message of an open session must be for the device to show as in session
+/// (a device that vanished mid-session leaves its session open).
+const IN_SESSION: i64 = 300;
+
+/// Devices scanned at most per `GET /devices` with a filter (so that a search over a large
+/// fleet answers in bounded time; the answer's `X-Scanned-Through` header says where to go on).
+const MAX_SCANNED: usize = 20_000;
+
+/// What `GET /devices` selects: `q` (a substring of the id or of any DevInfo value, any case),
+/// `devinfo.<Leaf>=<value>` (exact), `dm_version`.
+#[derive(Default)]
+struct DeviceFilter {
+    q: Option<String>,
+    devinfo: Vec<(String, String)>,
+    dm_version: Option<String>,
+}
+
+impl DeviceFilter {
+    fn is_empty(&self) -> bool {
+        self.q.is_none() && self.devinfo.is_empty() && self.dm_version.is_none()
+    }
+
+    fn matches(&self, d: &Device) -> bool {
+        let q_ok = self.q.as_deref().is_none_or(|q| {
+            d.device_id.to_lowercase().contains(q)
+                || d.devinfo.values().any(|v| v.to_lowercase().contains(q))
+        });
+        q_ok && self
+            .devinfo
+            .iter()
+            .all(|(k, v)| d.devinfo.get(k) == Some(v))
+            && self
+                .dm_version
+                .as_ref()
+                .is_none_or(|v| d.dm_version.as_ref() == Some(v))
+    }
 }
 
 async fn list_devices(
     State(app): State<App>,
-    Query(p): Query<Page>,
-) -> ApiResult<Json<Vec<DeviceView>>> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let devs = app.store().devices(p.after.as_deref(), limit).await?;
-    Ok(Json(devs.into_iter().map(DeviceView::from).collect()))
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let mut after = None;
+    let mut limit = 100u32;
+    let mut filter = DeviceFilter::default();
+    for (k, v) in params {
+        match k.as_str() {
+            "after" => after = Some(v),
+            "limit" => {
+                limit = v
+                    .parse::<u32>()
+                    .map_err(|_| bad(format!("limit {v:?} is not a number")))?
+                    .clamp(1, 1000)
+            }
+            "q" if !v.trim().is_empty() => filter.q = Some(v.trim().to_lowercase()),
+            "q" => {}
+            "dm_version" if !v.is_empty() => filter.dm_version = Some(v),
+            "dm_version" => {}
+            _ => match k.strip_prefix("devinfo.") {
+                Some(leaf) if !leaf.is_empty() => {
+                    if !v.is_empty() {
+                        filter.devinfo.push((leaf.to_owned(), v));
+                    }
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "unknown parameter {k:?} (expected after, limit, q, dm_version or devinfo.<Leaf>)"
+                    )))
+                }
+            },
+        }
+    }
+    let mut devs = Vec::new();
+    let mut scanned = 0usize;
+    let mut cursor = after;
+    let mut scanned_through = None;
+    loop {
+        let page_size = if filter.is_empty() { limit } else { 1000 };
+        let page = app.store().devices(cursor.as_deref(), page_size).await?;
+        let full = page.len() == page_size as usize;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.device_id.clone());
+        for d in page {
+            scanned += 1;
+            if filter.matches(&d) {
+                devs.push(d);
+                if devs.len() == limit as usize {
+                    break;
+                }
+            }
+        }
+        if devs.len() == limit as usize || !full {
+            break;
+        }
+        if scanned >= MAX_SCANNED {
+            scanned_through = cursor.clone();
+            break;
+        }
+    }
+    let rows = with_activity(&app, devs).await?;
+    let mut resp = Json(rows).into_response();
+    if let Some(v) = scanned_through.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert("x-scanned-through", v);
+    }
+    Ok(resp)
+}
+
+/// The devices with their queue counts and session state (two queries over their id range).
+async fn with_activity(app: &App, devs: Vec<Device>) -> ApiResult<Vec<DeviceRow>> {
+    let (Some(first), Some(last)) = (devs.first(), devs.last()) else {
+        return Ok(Vec::new());
+    };
+    let activity = app
+        .store()
+        .device_activity(&first.device_id, &last.device_id)
+        .await?;
+    let by_id: std::collections::HashMap<_, _> = activity
+        .into_iter()
+        .map(|a| (a.device_id.clone(), a))
+        .collect();
+    let now = super::now();
+    Ok(devs
+        .into_iter()
+        .map(|d| {
+            let a = by_id.get(&d.device_id);
+            DeviceRow {
+                queued: a.map_or(0, |a| a.queued),
+                sent: a.map_or(0, |a| a.sent),
+                in_session: a
+                    .and_then(|a| a.open_session_at)
+                    .is_some_and(|t| now - t <= IN_SESSION),
+                device: d.into(),
+            }
+        })
+        .collect())
 }
 
 pub(super) async fn device_or_404(app: &App, id: &str) -> ApiResult<Device> {
@@ -197,12 +341,58 @@ pub(super) async fn device_or_404(app: &App, id: &str) -> ApiResult<Device> {
         .ok_or_else(|| not_found(format!("no device {id:?}")))
 }
 
-async fn get_device(State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<DeviceView>> {
-    Ok(Json(device_or_404(&app, &id).await?.into()))
+async fn get_device(State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<DeviceRow>> {
+    let d = device_or_404(&app, &id).await?;
+    let mut rows = with_activity(&app, vec![d]).await?;
+    rows.pop()
+        .map(Json)
+        .ok_or_else(|| not_found(format!("no device {id:?}")))
+}
+
+/// `GET /devices/{id}/tree`: the server's view of the device's tree ([`super::tree`]).
+async fn get_tree(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<super::tree::TreeNode>> {
+    device_or_404(&app, &id).await?;
+    let cs = app.store().commands(&id).await?;
+    Ok(Json(super::tree::build(&cs)))
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    minutes: Option<u32>,
+}
+
+/// `GET /stats?minutes=N` (1 to 1440, default 60): sessions started and commands done and failed
+/// in each of the last N minutes, oldest first, the current minute last.
+async fn stats(
+    State(app): State<App>,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let minutes = i64::from(q.minutes.unwrap_or(60).clamp(1, 1440));
+    let now = super::now();
+    let first = (now / 60 - minutes + 1) * 60;
+    let known = app.store().activity(first).await?;
+    let by_start: std::collections::HashMap<_, _> =
+        known.into_iter().map(|m| (m.start, m)).collect();
+    let series: Vec<_> = (0..minutes)
+        .map(|i| {
+            let t = first + i * 60;
+            let m = by_start.get(&t).copied().unwrap_or_default();
+            json!({ "t": t, "sessions": m.sessions, "done": m.done, "failed": m.failed })
+        })
+        .collect();
+    Ok(Json(json!({ "now": now, "minutes": series })))
 }
 
 async fn delete_device(State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     if app.store().delete_device(&id).await? {
+        app.publish([Event::Device {
+            device_id: id.clone(),
+            change: "deleted",
+            at: super::now(),
+        }]);
         audit(&app, Some(&id), "device.deleted", json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -271,6 +461,13 @@ async fn enqueue(
     device_or_404(&app, &id).await?;
     let now = super::now();
     let cid = app.store().enqueue(&id, &spec, now).await?;
+    app.publish([Event::Command {
+        device_id: id.clone(),
+        id: cid,
+        state: CommandState::Queued,
+        status: None,
+        at: now,
+    }]);
     audit(
         &app,
         Some(&id),
@@ -328,6 +525,13 @@ async fn cancel_command(
     Path((id, cid)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     if app.store().cancel_command(&id, cid, super::now()).await? {
+        app.publish([Event::Command {
+            device_id: id.clone(),
+            id: cid,
+            state: CommandState::Cancelled,
+            status: None,
+            at: super::now(),
+        }]);
         audit(&app, Some(&id), "command.cancelled", json!({ "id": cid })).await;
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -128,6 +128,11 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         if let Err(e) = tx.commit().await {
             return store_failure(&e);
         }
+        app.publish(super::events::of_changes(
+            &peek.device_id,
+            &out.changes,
+            now,
+        ));
     } else {
         drop(tx);
         for a in &out.changes.audit {
@@ -185,7 +190,13 @@ async fn report(app: &App, device_id: &str, body: &[u8], hmac: Option<&str>, now
     };
     match engine::verify_report(&device, body, hmac) {
         Some(items) => match store.add_report(device_id, &items, now).await {
-            Ok(_) => m::report(true),
+            Ok(_) => {
+                m::report(true);
+                app.publish([super::events::Event::Report {
+                    device_id: device_id.to_owned(),
+                    at: now,
+                }]);
+            }
             Err(e) => tracing::error!("store: {e}"),
         },
         None => m::report(false),

@@ -8,9 +8,11 @@
 mod api;
 mod bulk;
 mod dm;
+mod events;
 mod metrics;
 mod openapi;
 mod push;
+mod tree;
 mod ui;
 
 use std::net::SocketAddr;
@@ -48,6 +50,8 @@ struct Inner {
     cfg: AppConfig,
     push: reqwest::Client,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The live view's events ([`events`]).
+    events: tokio::sync::broadcast::Sender<events::Event>,
 }
 
 impl App {
@@ -70,6 +74,7 @@ impl App {
                 cfg,
                 push,
                 metrics,
+                events: events::channel(),
             }),
         }
     }

@@ -65,7 +65,10 @@ fn file(name: &str) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     // The page and its files change with the binary; a reload after an upgrade must see them.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp

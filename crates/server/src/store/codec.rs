@@ -180,6 +180,21 @@ pub(super) const SELECT_REPORTS: &str = concat!(
     " FROM reports WHERE device_id = $1 ORDER BY id"
 );
 
+/// Commands queued or sent, per device and state, for the devices with ids in `$1..=$2`.
+pub(super) const QUEUE_COUNTS: &str = "SELECT device_id, state, COUNT(*) FROM commands \
+     WHERE device_id >= $1 AND device_id <= $2 AND state IN ('queued', 'sent') \
+     GROUP BY device_id, state";
+/// The latest activity of each open session, for the devices with ids in `$1..=$2`.
+pub(super) const OPEN_SESSIONS: &str = "SELECT device_id, MAX(updated_at) FROM sessions \
+     WHERE device_id >= $1 AND device_id <= $2 AND ended_at IS NULL GROUP BY device_id";
+/// Sessions started per minute (minute number = seconds / 60) since `$1`.
+pub(super) const SESSIONS_PER_MINUTE: &str = "SELECT started_at / 60, COUNT(*) FROM sessions \
+     WHERE started_at >= $1 GROUP BY started_at / 60";
+/// Commands answered per minute and final state (done, failed) since `$1`.
+pub(super) const OUTCOMES_PER_MINUTE: &str = "SELECT updated_at / 60, state, COUNT(*) \
+     FROM commands WHERE updated_at >= $1 AND state IN ('done', 'failed') \
+     GROUP BY updated_at / 60, state";
+
 pub(super) const SELECT_SETTING: &str = "SELECT value FROM settings WHERE name = $1";
 
 pub(super) const INSERT_AUDIT: &str =
@@ -439,4 +454,52 @@ pub(super) fn all<R, T>(
     f: fn(&R) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     rows.iter().map(f).collect()
+}
+
+/// Folds [`QUEUE_COUNTS`] and [`OPEN_SESSIONS`] rows into one [`DeviceActivity`] per device.
+pub(super) fn device_activity(
+    counts: Vec<(String, String, i64)>,
+    open: Vec<(String, i64)>,
+) -> Vec<super::DeviceActivity> {
+    let mut by_id = std::collections::BTreeMap::<String, super::DeviceActivity>::new();
+    for (id, state, n) in counts {
+        let a = by_id.entry(id).or_default();
+        let n = u64::try_from(n).unwrap_or(0);
+        match state.as_str() {
+            "queued" => a.queued = n,
+            "sent" => a.sent = n,
+            _ => {}
+        }
+    }
+    for (id, at) in open {
+        by_id.entry(id).or_default().open_session_at = Some(at);
+    }
+    by_id
+        .into_iter()
+        .map(|(device_id, a)| super::DeviceActivity { device_id, ..a })
+        .collect()
+}
+
+/// Folds [`SESSIONS_PER_MINUTE`] and [`OUTCOMES_PER_MINUTE`] rows into minutes, oldest first.
+pub(super) fn minutes(
+    sessions: Vec<(i64, i64)>,
+    outcomes: Vec<(i64, String, i64)>,
+) -> Vec<super::MinuteActivity> {
+    let mut by_minute = std::collections::BTreeMap::<i64, super::MinuteActivity>::new();
+    for (minute, n) in sessions {
+        let e = by_minute.entry(minute).or_default();
+        e.start = minute.saturating_mul(60);
+        e.sessions = u64::try_from(n).unwrap_or(0);
+    }
+    for (minute, state, n) in outcomes {
+        let e = by_minute.entry(minute).or_default();
+        e.start = minute.saturating_mul(60);
+        let n = u64::try_from(n).unwrap_or(0);
+        match state.as_str() {
+            "done" => e.done = n,
+            "failed" => e.failed = n,
+            _ => {}
+        }
+    }
+    by_minute.into_values().collect()
 }

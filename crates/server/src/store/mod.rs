@@ -154,6 +154,31 @@ impl CampaignStates {
     }
 }
 
+/// What the dashboard's device list shows of one device's activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceActivity {
+    pub device_id: String,
+    /// Commands waiting for the next session.
+    pub queued: u64,
+    /// Commands sent, with no Status yet.
+    pub sent: u64,
+    /// The last message of its latest session not yet over, if any.
+    pub open_session_at: Option<Timestamp>,
+}
+
+/// Sessions and command outcomes in one minute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MinuteActivity {
+    /// The minute's first second (Unix time, a multiple of 60).
+    pub start: Timestamp,
+    /// Sessions that started in it.
+    pub sessions: u64,
+    /// Commands answered with a 2xx status in it.
+    pub done: u64,
+    /// Commands that failed in it.
+    pub failed: u64,
+}
+
 /// The server's storage. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -221,6 +246,16 @@ pub trait Store: Send + Sync + 'static {
     /// A device's sessions, oldest first.
     async fn sessions(&self, device_id: &str) -> Result<Vec<SessionRecord>, StoreError>;
     /// Sets a device's nonces outside a session (after a notification or a report).
+    /// Queue counts and open sessions of the devices whose ids are in `first..=last` (only
+    /// devices with something to show are listed).
+    async fn device_activity(
+        &self,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<DeviceActivity>, StoreError>;
+    /// Per minute since `since`: sessions started, commands done and failed (minutes with none of
+    /// these are left out), oldest first.
+    async fn activity(&self, since: Timestamp) -> Result<Vec<MinuteActivity>, StoreError>;
     async fn set_nonces(
         &self,
         device_id: &str,

@@ -22,7 +22,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::codec::{self, auth_type_text, map_constraint, state_text, to_json};
-use super::{Campaign, CampaignStates, NewAudit, Store, StoreError, StoreTx};
+use super::{
+    Campaign, CampaignStates, DeviceActivity, MinuteActivity, NewAudit, Store, StoreError, StoreTx,
+};
 use crate::model::{
     AlertItem, AlertRecord, AuditEntry, CommandSpec, CommandState, Device, NewDevice,
     QueuedCommand, ReportRecord, SessionRecord, Timestamp,
@@ -286,6 +288,36 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await?;
         codec::all(&rows, codec::session)
+    }
+
+    async fn device_activity(
+        &self,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<DeviceActivity>, StoreError> {
+        let counts = sqlx::query_as(codec::QUEUE_COUNTS)
+            .bind(first)
+            .bind(last)
+            .fetch_all(&self.pool)
+            .await?;
+        let open = sqlx::query_as(codec::OPEN_SESSIONS)
+            .bind(first)
+            .bind(last)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(codec::device_activity(counts, open))
+    }
+
+    async fn activity(&self, since: Timestamp) -> Result<Vec<MinuteActivity>, StoreError> {
+        let sessions = sqlx::query_as(codec::SESSIONS_PER_MINUTE)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        let outcomes = sqlx::query_as(codec::OUTCOMES_PER_MINUTE)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(codec::minutes(sessions, outcomes))
     }
 
     async fn set_nonces(

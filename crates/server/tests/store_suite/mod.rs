@@ -848,3 +848,75 @@ pub async fn campaign_queues_counts_and_cancels(s: Arc<dyn Store>) {
     let after = s.campaigns(Some(c.id), 10).await.unwrap();
     assert_eq!(after, [second]);
 }
+
+/// The dashboard's reads: queue counts and open sessions over an id range, and sessions and
+/// command outcomes per minute.
+pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
+    for id in ["dev-1", "dev-2", "dev-3", "dev-9"] {
+        s.create_device(&new_device(id), 100).await.unwrap();
+    }
+    let a = s.enqueue("dev-1", &get("./A"), 110).await.unwrap();
+    let b = s.enqueue("dev-1", &get("./B"), 110).await.unwrap();
+    s.enqueue("dev-1", &get("./C"), 110).await.unwrap();
+    s.enqueue("dev-2", &get("./A"), 110).await.unwrap();
+    s.enqueue("dev-9", &get("./A"), 110).await.unwrap();
+
+    // dev-1: a session at 1000..1001 sends a and b; a is done, b failed at minute 16 (1001 s).
+    let update = |id, state, status| CommandUpdate {
+        id,
+        state,
+        status,
+        results: None,
+        children: None,
+        session_id: Some("1F".to_owned()),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let changes = Changes {
+        session: Some(session("1F", 1, b"open", None)),
+        commands: vec![
+            update(a, CommandState::Sent, None),
+            update(b, CommandState::Sent, None),
+        ],
+        ..Default::default()
+    };
+    tx.apply("dev-1", &changes, 1001).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let act = s.device_activity("dev-1", "dev-3").await.unwrap();
+    let seen: Vec<_> = act
+        .iter()
+        .map(|a| (a.device_id.as_str(), a.queued, a.sent, a.open_session_at))
+        .collect();
+    assert_eq!(
+        seen,
+        [("dev-1", 1, 2, Some(1001)), ("dev-2", 1, 0, None)],
+        "dev-3 has nothing; dev-9 is outside the range"
+    );
+
+    let mut tx = s.begin().await.unwrap();
+    let changes = Changes {
+        session: Some(session("1F", 2, b"", Some(1130))),
+        commands: vec![
+            update(a, CommandState::Done, Some(200)),
+            update(b, CommandState::Failed, Some(404)),
+        ],
+        ..Default::default()
+    };
+    tx.apply("dev-1", &changes, 1130).await.unwrap();
+    tx.commit().await.unwrap();
+    let act = s.device_activity("dev-1", "dev-1").await.unwrap();
+    assert_eq!(
+        (act[0].queued, act[0].sent, act[0].open_session_at),
+        (1, 0, None)
+    );
+
+    // Minutes: the session started at 1000 (minute 16 starts at 960); a and b ended at 1130
+    // (minute 18 starts at 1080). The queued commands (updated_at 110) are not outcomes.
+    let minutes = s.activity(900).await.unwrap();
+    let got: Vec<_> = minutes
+        .iter()
+        .map(|m| (m.start, m.sessions, m.done, m.failed))
+        .collect();
+    assert_eq!(got, [(960, 1, 0, 0), (1080, 0, 1, 1)]);
+    assert!(s.activity(2000).await.unwrap().is_empty());
+}
