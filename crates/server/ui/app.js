@@ -256,7 +256,8 @@ function describe({ name, data: d }) {
 
 function feedItem(item) {
   const id = item.data.device_id;
-  return h(`li.ev-${item.name}`, when(item.at, false), ' ',
+  const clock = h('time', { datetime: iso(item.at), title: absTime(item.at) }, new Date(item.at * 1000).toLocaleTimeString());
+  return h(`li.ev-${item.name}`, clock, ' ',
     id ? h('a', { href: devHash(id) }, id) : '', `: ${describe(item)}`);
 }
 
@@ -915,7 +916,10 @@ function queueForm({ submit, msg }) {
     btn.disabled = true;
     try {
       await submit(spec);
-      if (spec.op === 'Atomic') { group.length = 0; renderGroup(); }
+      if (spec.op === 'Atomic') { group.length = 0; renderGroup(); } else {
+        for (const el of [target, data, type]) el.value = '';
+        format.value = '';
+      }
     } catch (err) {
       say(msg, err.message, true);
     } finally { btn.disabled = false; }
@@ -1043,8 +1047,11 @@ function queuePage(view, sc) {
 
 // ---------- sign-in ----------
 
+let signinView = null;
+// The sign-in section leaves the document while signed in, so that the view's h1 is the only one.
 function showApp(signedIn) {
-  $('#signin-view').hidden = signedIn;
+  signinView = signinView || $('#signin-view');
+  if (signedIn) signinView.remove(); else if (!signinView.isConnected) $('#main').prepend(signinView);
   $('#nav').hidden = !signedIn;
   if (!signedIn) liveStatus('');
 }
