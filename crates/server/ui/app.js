@@ -221,6 +221,8 @@ function dispatchBlock(block) {
     if (field === 'event') name = value;
     else if (field === 'data') data.push(value);
   }
+  // The server dropped events for us: what is shown may be stale, so views reload.
+  if (name === 'lagged') { emit('open', {}); return; }
   if (!data.length) return;
   let obj;
   try { obj = JSON.parse(data.join('\n')); } catch { return; }
@@ -668,7 +670,7 @@ function devicePage(view, sc, id) {
     // Open the first level the first time, so the operator sees what is there.
     if (!treeSeen) for (const c of tree.children || []) expanded.add(c.uri);
     treeSeen = true;
-    treeBody = swap(treeBody, treeView(tree, expanded));
+    treeBody = swap(treeBody, h('div', tree.truncated ? h('p.muted', 'The tree is too large: only part of it is shown.') : '', treeView(tree, expanded)));
     renderDevinfo();
   });
 
