@@ -669,7 +669,7 @@ function devicePage(view, sc, id) {
     if (!sc.alive) return;
     // Open the first level the first time, so the operator sees what is there.
     if (!treeSeen) for (const c of tree.children || []) expanded.add(c.uri);
-    treeSeen = true;
+    treeSeen = treeSeen || (tree.children || []).length > 0;
     treeBody = swap(treeBody, h('div', tree.truncated ? h('p.muted', 'The tree is too large: only part of it is shown.') : '', treeView(tree, expanded)));
     renderDevinfo();
   });
