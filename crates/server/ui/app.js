@@ -27,7 +27,7 @@ function h(spec, attrs, ...kids) {
   for (const part of (m[2] || '').match(/[.#][\w-]+/g) || []) {
     if (part[0] === '#') el.id = part.slice(1); else el.classList.add(part.slice(1));
   }
-  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+  if (attrs !== null && attrs !== undefined && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
     kids.unshift(attrs);
     attrs = null;
   }
@@ -364,7 +364,7 @@ function overview(view, sc) {
 // A stacked bar chart, one bar per minute. Its <title> states the numbers, so that a screen
 // reader hears what a sighted operator sees.
 function barChart(id, label, minutes, series) {
-  const W = 600, H = 150, top = 8, bottom = 20, left = 30;
+  const W = 600, H = 170, top = 10, bottom = 22, left = 34;
   const n = Math.max(minutes.length, 1);
   const bw = (W - left) / n;
   const max = Math.max(1, ...minutes.map((x) => series.reduce((a, [k]) => a + (x[k] || 0), 0)));
