@@ -1104,6 +1104,8 @@ function start() {
 document.addEventListener('DOMContentLoaded', () => {
   $('#signin').addEventListener('submit', signIn);
   $('#signout').addEventListener('click', () => signOut(''));
-  window.addEventListener('hashchange', () => { if (token) route(); });
+  // The skip link must not become a route: hash routing owns the fragment.
+  $('.skip').addEventListener('click', (e) => { e.preventDefault(); $('#main').focus(); });
+  window.addEventListener('hashchange', () => { if (token && location.hash.startsWith('#/')) route(); });
   if (token) start(); else { showApp(false); document.title = 'Sign in — omadm'; }
 });
