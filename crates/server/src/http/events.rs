@@ -79,16 +79,6 @@ pub(super) fn of_changes(device_id: &str, changes: &Changes, now: Timestamp) -> 
         .as_ref()
         .map(|s| s.session_id.clone())
         .unwrap_or_default();
-    if let Some(s) = &changes.session {
-        out.push(Event::Session {
-            device_id: device_id.to_owned(),
-            session_id: s.session_id.clone(),
-            message: s.messages,
-            ended: s.ended_at.is_some(),
-            outcome: s.outcome.clone(),
-            at: now,
-        });
-    }
     for a in &changes.alerts {
         out.push(Event::Alert {
             device_id: device_id.to_owned(),
@@ -103,6 +93,17 @@ pub(super) fn of_changes(device_id: &str, changes: &Changes, now: Timestamp) -> 
             id: c.id,
             state: c.state,
             status: c.status,
+            at: now,
+        });
+    }
+    // Last, so that a session's end follows what its last message did.
+    if let Some(s) = &changes.session {
+        out.push(Event::Session {
+            device_id: device_id.to_owned(),
+            session_id: s.session_id.clone(),
+            message: s.messages,
+            ended: s.ended_at.is_some(),
+            outcome: s.outcome.clone(),
             at: now,
         });
     }
@@ -188,12 +189,12 @@ mod tests {
         };
         let ev = of_changes("d", &changes, 9);
         let names: Vec<_> = ev.iter().map(Event::name).collect();
-        assert_eq!(names, ["session", "alert", "command"]);
-        let json = serde_json::to_value(&ev[0]).unwrap();
+        assert_eq!(names, ["alert", "command", "session"]);
+        let json = serde_json::to_value(&ev[2]).unwrap();
         assert_eq!(json["ended"], true);
         assert_eq!(json["message"], 2);
         assert_eq!(json["outcome"], "completed");
-        let json = serde_json::to_value(&ev[2]).unwrap();
+        let json = serde_json::to_value(&ev[1]).unwrap();
         assert_eq!(json["state"], "done");
         assert_eq!(json["status"], 200);
     }

@@ -103,13 +103,16 @@ pub fn spec() -> Value {
             "/devices": {
                 "post": { "summary": "Enroll a device", "requestBody": { "required": true, "content": { "application/json": { "schema": reference("NewDevice") } } },
                           "responses": { "201": ok("enrolled", reference("Device")), "400": err, "409": err } },
-                "get": { "summary": "List devices", "parameters": [
-                            { "name": "after", "in": "query", "schema": { "type": "string" } },
-                            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } } ],
-                         "responses": { "200": ok("devices", array_of("Device")) } }
+                "get": { "summary": "List devices in id order, with their queue counts and session state; filtered by q, devinfo.<Leaf> and dm_version (a filtered list scans at most 20000 devices per call; when it stops early the X-Scanned-Through header names the last device scanned, to pass as after)", "parameters": [
+                            { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the last device id of the previous page" },
+                            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } },
+                            { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a substring (any case) of the device id or of any DevInfo value" },
+                            { "name": "devinfo.Man", "in": "query", "schema": { "type": "string" }, "description": "devinfo.<Leaf>=<value>: an exact DevInfo leaf value (any leaf name; Man shown as the example)" },
+                            { "name": "dm_version", "in": "query", "schema": { "type": "string" }, "description": "e.g. DM/1.3" } ],
+                         "responses": { "200": ok("devices", array_of("DeviceRow")), "400": err } }
             },
             "/devices/{id}": {
-                "get": { "summary": "One device", "parameters": [dev], "responses": { "200": ok("the device", reference("Device")), "404": err } },
+                "get": { "summary": "One device", "parameters": [dev], "responses": { "200": ok("the device", reference("DeviceRow")), "404": err } },
                 "delete": { "summary": "Remove a device and its records", "parameters": [dev], "responses": { "204": { "description": "removed" }, "404": err } }
             },
             "/devices/{id}/commands": {
@@ -149,7 +152,42 @@ pub fn spec() -> Value {
         }
     });
     add_bulk(&mut doc, &err);
+    add_dashboard(&mut doc, &dev, &err);
     doc
+}
+
+/// What the dashboard reads besides the device records: the tree view, statistics, events.
+fn add_dashboard(doc: &mut Value, dev: &Value, err: &Value) {
+    let mut row = doc["components"]["schemas"]["Device"].clone();
+    row["properties"]["queued"] =
+        json!({ "type": "integer", "description": "commands waiting for the next session" });
+    row["properties"]["sent"] =
+        json!({ "type": "integer", "description": "commands sent, with no Status yet" });
+    row["properties"]["in_session"] = json!({ "type": "boolean", "description": "a session is open and had a message in the last 5 minutes" });
+    doc["components"]["schemas"]["DeviceRow"] = row;
+    doc["components"]["schemas"]["TreeNode"] = json!({ "type": "object", "properties": {
+        "name": { "type": "string" }, "uri": { "type": "string", "description": ". for the root, else ./A/B" },
+        "format": { "type": "string", "nullable": true }, "type": { "type": "string", "nullable": true },
+        "data": { "type": "string", "nullable": true },
+        "command_id": { "type": "integer", "nullable": true, "description": "the command that last told the server about the node" },
+        "updated_at": { "type": "integer", "nullable": true },
+        "truncated": { "type": "boolean", "description": "on the root only, when the view was cut at 20000 nodes" },
+        "children": { "type": "array", "items": { "$ref": "#/components/schemas/TreeNode" } } } });
+    doc["paths"]["/devices/{id}/tree"] = json!({ "get": {
+        "summary": "The server's view of the device's tree: the Results of its answered Gets (a ?list=StructData Get gives a subtree), then the Adds, Replaces and Deletes it acknowledged, oldest first",
+        "parameters": [dev], "responses": { "200": ok("the root node", reference("TreeNode")), "404": err } } });
+    doc["paths"]["/stats"] = json!({ "get": {
+        "summary": "Sessions started and commands done and failed in each of the last N minutes, oldest first",
+        "parameters": [{ "name": "minutes", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1440, "default": 60 } }],
+        "responses": { "200": ok("per minute", json!({ "type": "object", "properties": {
+            "now": { "type": "integer" },
+            "minutes": { "type": "array", "items": { "type": "object", "properties": {
+                "t": { "type": "integer", "description": "the minute's first second" },
+                "sessions": { "type": "integer" }, "done": { "type": "integer" }, "failed": { "type": "integer" } } } } } })),
+            "400": err } } });
+    doc["paths"]["/events"] = json!({ "get": {
+        "summary": "Server-sent events of what this server handles, as it happens (not stored; each replica streams its own): session {device_id, session_id, message, ended, outcome, at}, alert {device_id, session_id, code, at}, report {device_id, at}, command {device_id, id, state, status, at}, device {device_id, change: enrolled|deleted, at}; lagged {missed} when the reader fell behind",
+        "responses": { "200": { "description": "an event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } } } } });
 }
 
 /// The campaign paths and schemas (`/bulk/...`, see `bulk.rs`).
