@@ -108,7 +108,7 @@ fn device_list_filters_and_shows_queue_and_session_state() {
         ids(&server.api_ok("GET", "/devices?q=PHONE", None, 200)),
         ["phone-c"]
     );
-    // DevInfo values are searched too, and filtered exactly.
+    // DevInfo values are searched too, and filtered by leaf.
     assert_eq!(
         ids(&server.api_ok("GET", "/devices?q=omadm-dev", None, 200)),
         ["dev-a"]
@@ -118,7 +118,16 @@ fn device_list_filters_and_shows_queue_and_session_state() {
         ["dev-a"]
     );
     assert_eq!(
-        ids(&server.api_ok("GET", "/devices?devinfo.Man=omad", None, 200)),
+        ids(&server.api_ok("GET", "/devices?devinfo.Man=OMAD", None, 200)),
+        ["dev-a"],
+        "a DevInfo filter matches a substring in any case"
+    );
+    assert_eq!(
+        ids(&server.api_ok("GET", "/devices?devinfo.Man=acme", None, 200)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        ids(&server.api_ok("GET", "/devices?devinfo.Nothing=o", None, 200)),
         Vec::<&str>::new()
     );
     assert_eq!(

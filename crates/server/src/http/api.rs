@@ -205,8 +205,10 @@ const IN_SESSION: i64 = 300;
 /// fleet answers in bounded time; the answer's `X-Scanned-Through` header says where to go on).
 const MAX_SCANNED: usize = 20_000;
 
-/// What `GET /devices` selects: `q` (a substring of the id or of any DevInfo value, any case),
-/// `devinfo.<Leaf>=<value>` (exact), `dm_version`.
+/// What `GET /devices` selects: `q` (a substring of the id or of any DevInfo value),
+/// `devinfo.<Leaf>=<value>` (a substring of that leaf's value), `dm_version` (exact). Substrings
+/// match in any case, so that a half-typed search box finds something; the bulk API's filter,
+/// which queues commands, stays exact.
 #[derive(Default)]
 struct DeviceFilter {
     q: Option<String>,
@@ -224,14 +226,14 @@ impl DeviceFilter {
             d.device_id.to_lowercase().contains(q)
                 || d.devinfo.values().any(|v| v.to_lowercase().contains(q))
         });
-        q_ok && self
-            .devinfo
-            .iter()
-            .all(|(k, v)| d.devinfo.get(k) == Some(v))
-            && self
-                .dm_version
-                .as_ref()
-                .is_none_or(|v| d.dm_version.as_ref() == Some(v))
+        q_ok && self.devinfo.iter().all(|(k, v)| {
+            d.devinfo
+                .get(k)
+                .is_some_and(|have| have.to_lowercase().contains(v))
+        }) && self
+            .dm_version
+            .as_ref()
+            .is_none_or(|v| d.dm_version.as_ref() == Some(v))
     }
 }
 
@@ -258,7 +260,7 @@ async fn list_devices(
             _ => match k.strip_prefix("devinfo.") {
                 Some(leaf) if !leaf.is_empty() => {
                     if !v.is_empty() {
-                        filter.devinfo.push((leaf.to_owned(), v));
+                        filter.devinfo.push((leaf.to_owned(), v.to_lowercase()));
                     }
                 }
                 _ => {

@@ -107,7 +107,7 @@ pub fn spec() -> Value {
                             { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the last device id of the previous page" },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } },
                             { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a substring (any case) of the device id or of any DevInfo value" },
-                            { "name": "devinfo.Man", "in": "query", "schema": { "type": "string" }, "description": "devinfo.<Leaf>=<value>: an exact DevInfo leaf value (any leaf name; Man shown as the example)" },
+                            { "name": "devinfo.Man", "in": "query", "schema": { "type": "string" }, "description": "devinfo.<Leaf>=<value>: a substring (any case) of that DevInfo leaf's value (any leaf name; Man shown as the example)" },
                             { "name": "dm_version", "in": "query", "schema": { "type": "string" }, "description": "e.g. DM/1.3" } ],
                          "responses": { "200": ok("devices", array_of("DeviceRow")), "400": err } }
             },
