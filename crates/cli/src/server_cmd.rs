@@ -19,6 +19,7 @@ processes can share.
 
   POST /dm              the DM endpoint (SyncML DM 1.1/1.2/1.3, XML or WBXML; HTTP 200 for
                         every SyncML answer, 4xx only for what is not SyncML at all)
+  GET  /               the operator dashboard (sign in with the admin token)
   GET  /healthz         liveness
   GET  /metrics         Prometheus metrics (sessions, messages, bytes, auth failures, command
                         outcomes, latency)
@@ -26,9 +27,10 @@ processes can share.
                         document is GET /api/v1/openapi.json
 
 Settings come from, in this order of precedence: the options, OMADM_* environment variables
-(OMADM_LISTEN, OMADM_DB, OMADM_SERVER_ID, OMADM_ADMIN_TOKEN, OMADM_TLS_CERT, OMADM_TLS_KEY), the
+(OMADM_LISTEN, OMADM_DB, OMADM_SERVER_ID, OMADM_ADMIN_TOKEN, OMADM_TLS_CERT, OMADM_TLS_KEY,
+OMADM_RESP_URI), the
 TOML file of --config (keys: listen, db, server_id, admin_token, tls_cert, tls_key,
-max_msg_size, max_obj_size, max_messages_per_session), and the defaults.
+max_msg_size, max_obj_size, max_messages_per_session, resp_uri), and the defaults.
 
 TLS: --tls-cert and --tls-key (PEM files) serve everything over https with rustls.
 
@@ -64,6 +66,13 @@ pub struct Args {
     )]
     admin_token: Option<String>,
 
+    /// This server's own DM address (e.g. http://10.0.0.7:8080/dm), sent as RespURI in every
+    /// answer: with several replicas behind one address, each session's later messages come
+    /// straight to the replica that started it (a client that cannot reach it falls back to its
+    /// account's address; session state is in the shared database) [default: none].
+    #[arg(long, value_name = "URL", env = "OMADM_RESP_URI")]
+    resp_uri: Option<String>,
+
     /// TLS certificate chain (PEM).
     #[arg(
         long,
@@ -96,6 +105,7 @@ struct FileConfig {
     max_msg_size: Option<u64>,
     max_obj_size: Option<u64>,
     max_messages_per_session: Option<u32>,
+    resp_uri: Option<String>,
 }
 
 const TOKEN_KEY: &str = "admin_token";
@@ -139,9 +149,16 @@ pub fn run(a: &Args) -> Result<()> {
         max_messages_per_session: file
             .max_messages_per_session
             .unwrap_or(defaults.max_messages_per_session),
+        resp_uri: a.resp_uri.clone().or(file.resp_uri),
     };
     if engine.server_id.trim().is_empty() {
         bail!("the ServerID is empty");
+    }
+    if let Some(u) = &engine.resp_uri {
+        let scheme_ok = u.starts_with("http://") || u.starts_with("https://");
+        if !scheme_ok || u.len() > 1024 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bail!("--resp-uri {u:?} is not an http:// or https:// URL");
+        }
     }
     let tls = match (
         a.tls_cert.clone().or(file.tls_cert),

@@ -153,24 +153,49 @@ pub async fn run_session(
     run_session_with(dir, trigger, RunOptions::default()).await
 }
 
+/// Where a session's messages go: the account's address (`home`), or the RespURI the server
+/// last gave, unless that one proved unreachable (`gone`).
+struct Route {
+    home: String,
+    gone: Option<String>,
+}
+
+impl Route {
+    fn url<'a>(&'a self, out: &'a Outgoing) -> &'a str {
+        if self.gone.as_deref() == Some(out.url.as_str()) {
+            &self.home
+        } else {
+            &out.url
+        }
+    }
+}
+
 /// POSTs `out`, again up to `retries` times while the server is unreachable or fails (5xx).
+///
+/// A RespURI that cannot be reached (the replica that gave it is gone) is not retried: the
+/// message goes to the account's address instead, at once, and so do the later ones sent to
+/// that RespURI. The session's state is the server's to keep (any replica of a shared store
+/// continues it), and a message the lost replica did process before it went is a repeat the
+/// server answers from its record of the last exchange.
 async fn post_with_retries(
     transport: &Transport,
     out: &Outgoing,
     retries: u32,
+    route: &mut Route,
 ) -> Result<super::transport::Response, AgentError> {
     use super::transport::TransportError;
     let mut delay = Duration::from_millis(250);
     let mut attempt = 0;
     loop {
+        let url = route.url(out);
         let r = transport
-            .post(
-                &out.url,
-                out.body.clone(),
-                out.content_type,
-                out.hmac.clone(),
-            )
+            .post(url, out.body.clone(), out.content_type, out.hmac.clone())
             .await;
+        let unreachable = matches!(&r, Err(TransportError::Request { .. }));
+        if unreachable && url != route.home {
+            route.gone = Some(out.url.clone());
+            continue;
+        }
         let transient = match &r {
             Err(TransportError::Request { .. }) => true,
             Err(TransportError::Status { status, .. }) => *status >= 500,
@@ -345,6 +370,10 @@ pub async fn run_session_with(
     };
 
     // 3: the exchange.
+    let mut route = Route {
+        home: first.url.clone(),
+        gone: None,
+    };
     let mut out = first;
     let mut sent = 0usize;
     let outcome = loop {
@@ -357,7 +386,8 @@ pub async fn run_session_with(
             .await?;
             work = w;
             if let Some(a) = abort? {
-                let _ = transport.post(&a.url, a.body, a.content_type, a.hmac).await;
+                let url = route.url(&a).to_owned();
+                let _ = transport.post(&url, a.body, a.content_type, a.hmac).await;
             }
             sink.take(&mut work.session);
             dir.log(&format!(
@@ -369,7 +399,14 @@ pub async fn run_session_with(
         }
         sink.take(&mut work.session);
         sent += 1;
-        let resp = post_with_retries(&transport, &out, opts.retries).await?;
+        let was_gone = route.gone.clone();
+        let resp = post_with_retries(&transport, &out, opts.retries, &mut route).await?;
+        if route.gone != was_gone {
+            dir.log(&format!(
+                "session {session_id}: RespURI {} unreachable; continuing at {}",
+                out.url, route.home
+            ));
+        }
         let (w, step) = blocking(move || {
             let r = work.receive(&resp.body, resp.hmac.as_deref());
             (work, r)
@@ -390,7 +427,8 @@ pub async fn run_session_with(
                     .await?;
                     work = w;
                     if let Some(a) = abort? {
-                        let _ = transport.post(&a.url, a.body, a.content_type, a.hmac).await;
+                        let url = route.url(&a).to_owned();
+                        let _ = transport.post(&url, a.body, a.content_type, a.hmac).await;
                     }
                 }
                 sink.take(&mut work.session);

@@ -51,7 +51,7 @@ pub fn hdr(cfg: &ServerConfig, client: &Message, msg_id: u32, cred: Option<Box<C
         msg_id: msg_id.to_string().into(),
         target: Location::new(client.hdr.source.loc_uri.clone()),
         source: Location::new(cfg.server_id.as_str()),
-        resp_uri: None,
+        resp_uri: cfg.resp_uri.as_deref().map(Into::into),
         no_resp: false,
         cred,
         meta: Some(meta),

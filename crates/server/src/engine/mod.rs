@@ -47,6 +47,11 @@ pub struct ServerConfig {
     pub max_obj_size: u64,
     /// The most messages one session may take before the server aborts it (1223).
     pub max_messages_per_session: u32,
+    /// This replica's own DM address, sent as the SyncHdr RespURI of every answer (DM Protocol
+    /// 1.3 §6.2: the client sends the rest of the session there), so that a session started
+    /// through a load balancer stays on the replica that started it. `None`: no RespURI, the
+    /// client keeps its account's address.
+    pub resp_uri: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +61,7 @@ impl Default for ServerConfig {
             max_msg_size: 64 * 1024,
             max_obj_size: 4 * 1024 * 1024,
             max_messages_per_session: 200,
+            resp_uri: None,
         }
     }
 }
