@@ -202,8 +202,9 @@ impl Ui {
     }
 }
 
-fn device_dir(dir: &Path, server: &Server) -> PathBuf {
-    let d = dir.join("dev");
+/// `omadm device init` for device `id` (enrolled as `enroll` does) in `dir/<id>`.
+fn device_dir(dir: &Path, server: &Server, id: &str) -> PathBuf {
+    let d = dir.join(id.replace(':', "_"));
     let out = omadm(
         &[
             "device",
@@ -211,13 +212,13 @@ fn device_dir(dir: &Path, server: &Server) -> PathBuf {
             "--dir",
             d.to_str().expect("UTF-8"),
             "--device-id",
-            DEV,
+            id,
             "--server-url",
             &server.dm_url(),
             "--server-id",
             "omadm",
             "--client-name",
-            "dev1",
+            id,
             "--client-secret",
             "dev-secret",
             "--server-secret",
@@ -229,6 +230,19 @@ fn device_dir(dir: &Path, server: &Server) -> PathBuf {
     );
     assert!(out.status.success(), "init: {}", stderr(&out));
     d
+}
+
+fn enroll(server: &Server, id: &str) {
+    server.api_ok(
+        "POST",
+        "/devices",
+        Some(&json!({
+            "device_id": id,
+            "client_auth": { "type": "digest", "name": id, "secret": "dev-secret" },
+            "server_auth": { "name": "omadm", "secret": "srv-secret" },
+        })),
+        201,
+    );
 }
 
 fn run_device(dir: &Path) {
@@ -265,8 +279,9 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
         .expect("a WebDriver session in headless Chromium")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
+/// The server, chromedriver and a signed-out browser on the server's page; `None` (the test
+/// skips) when there is no chromedriver and `OMADM_REQUIRE_BROWSER` is not 1.
+async fn start() -> Option<(tempfile::TempDir, Server, Driver, Ui)> {
     let required = std::env::var("OMADM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     let Some(driver_exe) = find_tool("OMADM_CHROMEDRIVER", &["chromedriver"]) else {
         assert!(
@@ -274,7 +289,7 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
             "OMADM_REQUIRE_BROWSER=1 but chromedriver is not on PATH"
         );
         eprintln!("skipped: no chromedriver (install Debian's chromium and chromium-driver)");
-        return;
+        return None;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let server = Server::start(tmp.path(), &[]);
@@ -285,7 +300,14 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
         base: format!("http://{}", server.addr),
         shots: screenshot_dir(),
     };
+    Some((tmp, server, driver, ui))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
+    let Some((tmp, server, driver, ui)) = start().await else {
+        return;
+    };
     // Sign in: a wrong token is refused with a message, the right one opens the overview.
     ui.go("").await;
     ui.wait("form#signin").await;
@@ -313,17 +335,8 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
     // The device list is open when the device is enrolled and runs: its row appears live.
     ui.go("#/devices").await;
     ui.wait("table#devices").await;
-    server.api_ok(
-        "POST",
-        "/devices",
-        Some(&json!({
-            "device_id": DEV,
-            "client_auth": { "type": "digest", "name": "dev1", "secret": "dev-secret" },
-            "server_auth": { "name": "omadm", "secret": "srv-secret" },
-        })),
-        201,
-    );
-    let dev = device_dir(tmp.path(), &server);
+    enroll(&server, DEV);
+    let dev = device_dir(tmp.path(), &server, DEV);
     run_device(&dev);
     let row = format!("tr[data-device-id=\"{DEV}\"]");
     let man = server.api_ok("GET", &format!("/devices/{}", seg(DEV)), None, 200)["devinfo"]["Man"]
@@ -437,6 +450,74 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
 
     let _ = ui.c.close().await;
     drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_queues_a_campaign_for_picked_devices() {
+    let Some((tmp, server, driver, ui)) = start().await else {
+        return;
+    };
+    let ids = ["IMEI:100000000000001", "IMEI:100000000000002"];
+    let devs: Vec<PathBuf> = ids
+        .iter()
+        .map(|id| {
+            enroll(&server, id);
+            let d = device_dir(tmp.path(), &server, id);
+            run_device(&d);
+            d
+        })
+        .collect();
+    sign_in(&ui, &server.token).await;
+
+    // Pick both on the device list, then queue one Get for the two of them.
+    ui.go("#/devices").await;
+    for id in ids {
+        ui.click(&format!("tr[data-device-id=\"{id}\"] input.pick"))
+            .await;
+    }
+    ui.go("#/queue").await;
+    for id in ids {
+        ui.wait_text("#picked", id).await;
+    }
+    ui.click("#mode-picked").await;
+    ui.wait("select#op")
+        .await
+        .select_by_value("Get")
+        .await
+        .expect("choose Get");
+    ui.fill("#target", "./DevInfo/Lang").await;
+    ui.click("#queue-submit").await;
+    ui.wait_text("#queue-msg", "for 2 devices").await;
+    let campaigns = server.api_ok("GET", "/bulk/campaigns", None, 200);
+    let cid = campaigns[0]["id"].as_i64().expect("a campaign");
+    assert_eq!(campaigns[0]["devices"], 2, "{campaigns}");
+    assert_eq!(campaigns[0]["specs"][0]["target"], "./DevInfo/Lang");
+    ui.wait_text("#campaign [data-state=queued] dd", "2").await;
+    for d in &devs {
+        run_device(d);
+    }
+    ui.wait_text("#campaign [data-state=done] dd", "2").await;
+    ui.wait_text("#campaign", "2 of 2 commands finished").await;
+    let c = server.api_ok("GET", &format!("/bulk/campaigns/{cid}"), None, 200);
+    assert_eq!(c["states"]["done"], 2, "{c}");
+    ui.check_page("queue with a campaign").await;
+    ui.shot("07-campaign").await;
+
+    // Notify needs a push URL this device has not got: the page says so.
+    ui.go(&format!("#/devices/{}", seg(ids[0]))).await;
+    ui.click("#notify").await;
+    ui.wait_text("#device-msg", "push_url").await;
+
+    let _ = ui.c.close().await;
+    drop(driver);
+}
+
+/// Signs in with `token` from the sign-in page.
+async fn sign_in(ui: &Ui, token: &str) {
+    ui.go("").await;
+    ui.fill("#token", token).await;
+    ui.click("form#signin button[type=submit]").await;
+    ui.wait("nav#nav").await;
 }
 
 /// Opens the tree down to `css` (a `li[data-uri=...]`): clicks the toggles of collapsed
