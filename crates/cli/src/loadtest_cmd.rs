@@ -4,14 +4,14 @@
 //! device is only a tree in memory.
 //!
 //! The run goes in rounds: queue M commands for every device, then one session per device. Only
-//! the session phases are timed for the rates, so the REST calls that feed the queue do not
-//! count against the DM endpoint; their time is reported apart.
+//! the session phases are timed for the rates, so the REST calls that feed the queue (bulk calls
+//! by default) do not count against the DM endpoint; their time is reported apart.
 
 mod api;
 mod report;
 mod sim;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,8 +43,12 @@ Prints sessions/s, messages/s (HTTP round trips), p50/p95/p99 session latency an
 --json prints one JSON object instead. Only the session phases count in the rates.
 
 --baseline then sends as many GET /healthz, at the same concurrency, as the sessions sent
-messages, and prints the bare request rate and the ratio
-  sessions/s ÷ (requests/s ÷ messages per session).
+messages, and prints the bare request rate and two ratios:
+  ratio        sessions/s ÷ (requests/s ÷ messages per session)   (HTTP round trips, ~2)
+  issue ratio  sessions/s ÷ (requests/s ÷ 4)                        (issue 7: 4 DM messages)
+
+Commands are queued with POST /api/v1/bulk/commands (one call per chunk of devices that get the
+same commands), or with --queue per-device one POST per command.
 
 Replicas: give --server more than once (servers sharing one database). The REST calls go to the
 first; device n's DM sessions go to server (n - 1) mod count, so the replicas share the devices
@@ -80,6 +84,15 @@ impl Auth {
             Auth::Hmac => "hmac",
         }
     }
+}
+
+/// How a round's commands are queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Queue {
+    /// `POST /api/v1/bulk/commands`: one call per chunk of devices that get the same commands.
+    Bulk,
+    /// `POST /api/v1/devices/{id}/commands`: one call per command.
+    PerDevice,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -141,6 +154,11 @@ pub struct Args {
     /// Commands queued for each device before each of its sessions.
     #[arg(long, value_name = "M", default_value_t = 4)]
     commands_per_session: u32,
+
+    /// How each round's commands are queued: in bulk calls (a campaign per chunk of devices),
+    /// or one REST call per command.
+    #[arg(long, value_enum, default_value_t = Queue::Bulk)]
+    queue: Queue,
 
     /// The devices' message encoding.
     #[arg(long, value_enum, default_value_t = Enc::Xml)]
@@ -344,28 +362,37 @@ async fn load(args: &Args) -> Result<Report> {
         round += 1;
         pb.set_message(format!("round {round}: queueing"));
         let t = Instant::now();
-        let (devs, queued) = pool(concurrency, devices, None, {
-            let api = api.clone();
-            move |dev: Device| {
-                let api = api.clone();
-                async move {
-                    for i in 0..m {
-                        if let Err(e) = api.enqueue(&dev.id, &dev.command(i)).await {
-                            return (dev, Err(e));
-                        }
-                    }
-                    (dev, Ok(()))
+        match args.queue {
+            Queue::Bulk => {
+                for (id, e) in queue_bulk(&api, &devices, m).await {
+                    tally.error(format!("queueing commands for {id}: {e:#}"));
                 }
             }
-        })
-        .await?;
-        queue_time += t.elapsed();
-        devices = devs;
-        for r in queued {
-            if let Err(e) = r {
-                tally.error(format!("queueing commands: {e:#}"));
+            Queue::PerDevice => {
+                let (devs, queued) = pool(concurrency, devices, None, {
+                    let api = api.clone();
+                    move |dev: Device| {
+                        let api = api.clone();
+                        async move {
+                            for i in 0..m {
+                                if let Err(e) = api.enqueue(&dev.id, &dev.command(i)).await {
+                                    return (dev, Err(e));
+                                }
+                            }
+                            (dev, Ok(()))
+                        }
+                    }
+                })
+                .await?;
+                devices = devs;
+                for r in queued {
+                    if let Err(e) = r {
+                        tally.error(format!("queueing commands: {e:#}"));
+                    }
+                }
             }
         }
+        queue_time += t.elapsed();
 
         pb.set_message(format!("round {round}: sessions"));
         let t = Instant::now();
@@ -441,6 +468,68 @@ async fn load(args: &Args) -> Result<Report> {
     })
 }
 
+/// Issue 7 counts a session as 4 DM messages (packages #1 to #4) and divides the bare request
+/// rate by that.
+const DM_MESSAGES_PER_SESSION: f64 = 4.0;
+
+/// The most devices one bulk call names (the server's limit per campaign).
+const BULK_MAX_DEVICES: usize = 100_000;
+/// The most bytes of device ids one bulk call carries: its body stays under 64 KiB, the
+/// smallest request body an `omadm server` accepts (twice its MaxMsgSize, at least 64 KiB).
+const BULK_MAX_ID_BYTES: usize = 60_000;
+
+/// Device ids in runs of at most `max_devices` whose ids (each JSON-quoted, with its comma)
+/// total at most `max_bytes`; every run holds at least one id.
+fn chunks(ids: &[String], max_devices: usize, max_bytes: usize) -> Vec<&[String]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        let len = id.len() + 3;
+        if i > start && (i - start >= max_devices || bytes + len > max_bytes) {
+            out.push(&ids[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += len;
+    }
+    if start < ids.len() {
+        out.push(&ids[start..]);
+    }
+    out
+}
+
+/// Queues each device's next `m` commands with bulk calls: the devices that get the same
+/// commands (all of them, in a run of rounds) share calls. The devices whose call failed, with
+/// why.
+async fn queue_bulk(api: &Api, devices: &[Device], m: usize) -> Vec<(String, anyhow::Error)> {
+    let mut groups: BTreeMap<String, (Vec<serde_json::Value>, Vec<String>)> = BTreeMap::new();
+    for dev in devices {
+        let specs: Vec<serde_json::Value> = (0..m).map(|i| dev.command(i)).collect();
+        let key = serde_json::Value::Array(specs.clone()).to_string();
+        groups
+            .entry(key)
+            .or_insert_with(|| (specs, Vec::new()))
+            .1
+            .push(dev.id.clone());
+    }
+    let mut failed = Vec::new();
+    for (specs, ids) in groups.into_values() {
+        if specs.is_empty() {
+            continue;
+        }
+        for chunk in chunks(&ids, BULK_MAX_DEVICES, BULK_MAX_ID_BYTES) {
+            if let Err(e) = api.bulk_enqueue(chunk, &specs).await {
+                let why = format!("{e:#}");
+                failed.extend(
+                    chunk
+                        .iter()
+                        .map(|id| (id.clone(), anyhow::anyhow!("{why}"))),
+                );
+            }
+        }
+    }
+    failed
+}
+
 /// `requests` bare `GET /healthz` at `concurrency`: the server's HTTP floor. Request k goes to
 /// server k mod count.
 async fn baseline(
@@ -488,12 +577,30 @@ async fn baseline(
         } else {
             0.0
         },
+        issue_ratio: if requests_per_s > 0.0 {
+            sessions_per_s / (requests_per_s / DM_MESSAGES_PER_SESSION)
+        } else {
+            0.0
+        },
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::base_url;
+    use super::{base_url, chunks};
+
+    #[test]
+    fn bulk_chunks_respect_both_limits() {
+        let ids: Vec<String> = (0..10).map(|i| format!("d{i}")).collect(); // 5 bytes each
+        let lens = |c: Vec<&[String]>| c.iter().map(|c| c.len()).collect::<Vec<_>>();
+        assert_eq!(lens(chunks(&ids, 4, 1000)), [4, 4, 2]);
+        assert_eq!(lens(chunks(&ids, 100, 15)), [3, 3, 3, 1]);
+        // An id longer than the byte budget still goes, alone.
+        assert_eq!(lens(chunks(&ids, 100, 1)), [1; 10]);
+        assert!(chunks(&[], 4, 100).is_empty());
+        let all: Vec<String> = chunks(&ids, 3, 12).concat();
+        assert_eq!(all, ids);
+    }
 
     #[test]
     fn the_server_url_is_the_base() {

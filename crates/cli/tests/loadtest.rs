@@ -137,6 +137,13 @@ fn loadtest_hmac() {
 }
 
 #[test]
+fn loadtest_queues_per_device_when_asked() {
+    // One REST call per command instead of the default bulk calls: the same clean run.
+    let r = clean_run(&["--queue", "per-device"]);
+    assert_eq!(r["errors"], 0, "{r}");
+}
+
+#[test]
 fn loadtest_wbxml_with_baseline() {
     let r = clean_run(&["--encoding", "wbxml", "--baseline"]);
     assert_eq!(r["encoding"], "wbxml");
@@ -149,6 +156,12 @@ fn loadtest_wbxml_with_baseline() {
         num(&r, "/sessions_per_s") * num(&r, "/messages_per_session") / num(b, "/requests_per_s");
     assert!(
         (num(b, "/ratio") - want).abs() < 1e-9 * want.max(1.0),
+        "{r}"
+    );
+    // issue 7's ratio = sessions/s ÷ (requests/s ÷ 4)
+    let want = num(&r, "/sessions_per_s") * 4.0 / num(b, "/requests_per_s");
+    assert!(
+        (num(b, "/issue_ratio") - want).abs() < 1e-9 * want.max(1.0),
         "{r}"
     );
 }

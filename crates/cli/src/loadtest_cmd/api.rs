@@ -1,5 +1,5 @@
-//! The REST calls of a load test: enroll a device, queue a command, and the bare `GET /healthz`
-//! of the baseline.
+//! The REST calls of a load test: enroll a device, queue a command (one device, or one command
+//! set for many devices), and the bare `GET /healthz` of the baseline.
 
 use anyhow::{bail, Context, Result};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -74,6 +74,13 @@ impl Api {
         self.post(&format!("/devices/{}/commands", seg(device_id)), spec, 201)
             .await
             .map(drop)
+    }
+
+    /// `POST /api/v1/bulk/commands` with a device list (201): `specs` queued, in order, for
+    /// every device in one store transaction.
+    pub async fn bulk_enqueue(&self, devices: &[String], specs: &[Value]) -> Result<()> {
+        let body = json!({ "devices": devices, "commands": specs });
+        self.post("/bulk/commands", &body, 201).await.map(drop)
     }
 
     /// `GET /healthz`, expecting 200.
