@@ -169,6 +169,7 @@ suite_test!(audit_log_filters_by_device_and_keeps_the_latest_lines);
 suite_test!(settings_keep_the_first_value_when_asked);
 suite_test!(campaign_queues_counts_and_cancels);
 suite_test!(dashboard_activity_counts_by_device_and_minute);
+suite_test!(command_updates_of_one_message);
 
 #[tokio::test]
 async fn undecodable_stored_values_are_corrupt() {

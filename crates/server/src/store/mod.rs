@@ -10,6 +10,7 @@
 //!
 //! The SQL is kept portable: the two stores run the same statements on the same tables.
 
+mod batch;
 mod codec;
 pub mod postgres;
 pub mod sqlite;

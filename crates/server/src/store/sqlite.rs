@@ -86,8 +86,11 @@ impl SqliteStore {
                 } else {
                     SqliteSynchronous::Normal
                 });
+            // No test query before each acquire: on SQLite it is one more round trip to the
+            // connection's thread per message, and a file connection does not go stale.
             SqlitePoolOptions::new()
                 .max_connections(FILE_CONNECTIONS)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?
         };

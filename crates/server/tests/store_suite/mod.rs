@@ -920,3 +920,77 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     assert_eq!(got, [(960, 1, 0, 0), (1080, 0, 1, 1)]);
     assert!(s.activity(2000).await.unwrap().is_empty());
 }
+
+/// One message's command updates: several at once (one statement), one command changed twice
+/// in the same message (applied in order), and a command of another device (left alone).
+pub async fn command_updates_of_one_message(s: Arc<dyn Store>) {
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    s.create_device(&new_device("dev-2"), 1).await.unwrap();
+    let ids: Vec<i64> = {
+        let mut v = Vec::new();
+        for t in ["./a", "./b", "./c"] {
+            v.push(s.enqueue("dev-1", &get(t), 2).await.unwrap());
+        }
+        v
+    };
+    let other = s.enqueue("dev-2", &get("./x"), 2).await.unwrap();
+    let upd = |id, state, status: Option<u16>| CommandUpdate {
+        id,
+        state,
+        status,
+        results: None,
+        children: None,
+        session_id: Some("1".to_owned()),
+    };
+    // Distinct: one statement; dev-2's command is not dev-1's to change.
+    let changes = Changes {
+        commands: vec![
+            upd(ids[0], CommandState::Sent, None),
+            upd(ids[1], CommandState::Sent, None),
+            upd(other, CommandState::Sent, None),
+        ],
+        audit: (0..3)
+            .map(|i| audit_line(Some("dev-1"), &format!("e{i}")))
+            .collect(),
+        ..Changes::default()
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.device("dev-1").await.unwrap();
+    tx.apply("dev-1", &changes, 10).await.unwrap();
+    tx.commit().await.unwrap();
+    // The same command twice: the later update wins, the earlier status is kept where the later
+    // has none.
+    let changes = Changes {
+        commands: vec![
+            upd(ids[2], CommandState::Done, Some(200)),
+            upd(ids[0], CommandState::Done, Some(200)),
+            upd(ids[2], CommandState::Failed, None),
+        ],
+        ..Changes::default()
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.apply("dev-1", &changes, 11).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let c = |id| {
+        let s = s.clone();
+        async move { s.command("dev-1", id).await.unwrap().unwrap() }
+    };
+    let (a, b, cc) = (c(ids[0]).await, c(ids[1]).await, c(ids[2]).await);
+    assert_eq!(
+        (a.state, a.status, a.updated_at),
+        (CommandState::Done, Some(200), 11)
+    );
+    assert_eq!(
+        (b.state, b.status, b.updated_at),
+        (CommandState::Sent, None, 10)
+    );
+    assert_eq!(b.session_id.as_deref(), Some("1"));
+    assert_eq!((cc.state, cc.status), (CommandState::Failed, Some(200)));
+    let o = s.command("dev-2", other).await.unwrap().unwrap();
+    assert_eq!((o.state, o.updated_at), (CommandState::Queued, 2));
+    let audit = s.audit_log(Some("dev-1"), 10).await.unwrap();
+    let events: Vec<_> = audit.iter().map(|a| a.event.as_str()).collect();
+    assert_eq!(events, ["e0", "e1", "e2"]);
+    assert!(audit.iter().all(|a| a.at == 10));
+}

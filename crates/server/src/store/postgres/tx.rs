@@ -13,6 +13,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::rows;
 use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
 
@@ -67,8 +68,14 @@ impl StoreTx for PgTx {
         if let Some(s) = &changes.session {
             upsert_session(conn, device_id, s).await?;
         }
-        for c in &changes.commands {
-            update_command(conn, device_id, c, now).await?;
+        if changes.commands.len() > 1 && batch::distinct(&changes.commands) {
+            for chunk in changes.commands.chunks(batch::MAX_ROWS) {
+                update_commands(conn, device_id, chunk, now).await?;
+            }
+        } else {
+            for c in &changes.commands {
+                update_command(conn, device_id, c, now).await?;
+            }
         }
         let session_id = changes
             .session
@@ -77,8 +84,8 @@ impl StoreTx for PgTx {
         for a in &changes.alerts {
             insert_alert(conn, device_id, session_id, a, now).await?;
         }
-        for a in &changes.audit {
-            insert_audit(conn, a, now).await?;
+        for chunk in changes.audit.chunks(batch::MAX_ROWS) {
+            insert_audits(conn, chunk, now).await?;
         }
         Ok(())
     }
@@ -155,6 +162,28 @@ async fn update_command(
     Ok(())
 }
 
+/// Updates distinct commands of the device in one statement, as [`update_command`] does each.
+async fn update_commands(
+    conn: &mut PgConnection,
+    device_id: &str,
+    cs: &[CommandUpdate],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let sql = batch::update_commands_postgres(cs.len());
+    let mut q = sqlx::query(&sql).bind(device_id).bind(now);
+    for c in cs {
+        q = q
+            .bind(c.id)
+            .bind(state_text(c.state))
+            .bind(c.status.map(i32::from))
+            .bind(opt_to_json("results", c.results.as_ref())?)
+            .bind(opt_to_json("children", c.children.as_ref())?)
+            .bind(c.session_id.as_deref());
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
 async fn insert_alert(
     conn: &mut PgConnection,
     device_id: &str,
@@ -171,6 +200,29 @@ async fn insert_alert(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Appends audit lines in one statement.
+async fn insert_audits(
+    conn: &mut PgConnection,
+    lines: &[NewAudit],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let sql = batch::insert_audit(lines.len());
+    let mut q = sqlx::query(&sql);
+    for a in lines {
+        q = q
+            .bind(now)
+            .bind(a.device_id.as_deref())
+            .bind(a.session_id.as_deref())
+            .bind(&a.event)
+            .bind(to_json("detail", &a.detail)?);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::rows;
 use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
 
@@ -21,6 +22,9 @@ pub(super) struct SqliteTx {
     // Declared before the gate so that it is dropped (rolled back) first.
     tx: Transaction<'static, Sqlite>,
     _writer: OwnedMutexGuard<()>,
+    /// The device [`StoreTx::device`] found in this transaction: under the write lock it cannot
+    /// have gone since, so [`StoreTx::apply`] need not look again.
+    found: Option<String>,
 }
 
 impl SqliteTx {
@@ -28,6 +32,7 @@ impl SqliteTx {
         SqliteTx {
             tx,
             _writer: writer,
+            found: None,
         }
     }
 }
@@ -37,7 +42,9 @@ impl StoreTx for SqliteTx {
     /// The device. The whole database is already write-locked by `BEGIN IMMEDIATE`, so the
     /// device is too.
     async fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
-        rows::fetch_device(&mut self.tx, device_id).await
+        let d = rows::fetch_device(&mut self.tx, device_id).await?;
+        self.found = d.as_ref().map(|d| d.device_id.clone());
+        Ok(d)
     }
 
     async fn session(
@@ -63,15 +70,22 @@ impl StoreTx for SqliteTx {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let conn: &mut SqliteConnection = &mut self.tx;
-        if !rows::device_exists(conn, device_id).await? {
+        if self.found.as_deref() != Some(device_id) && !rows::device_exists(conn, device_id).await?
+        {
             return Err(StoreError::NoDevice(device_id.to_owned()));
         }
         update_device(conn, device_id, &changes.device).await?;
         if let Some(s) = &changes.session {
             upsert_session(conn, device_id, s).await?;
         }
-        for c in &changes.commands {
-            update_command(conn, device_id, c, now).await?;
+        if changes.commands.len() > 1 && batch::distinct(&changes.commands) {
+            for chunk in changes.commands.chunks(batch::MAX_ROWS) {
+                update_commands(conn, device_id, chunk, now).await?;
+            }
+        } else {
+            for c in &changes.commands {
+                update_command(conn, device_id, c, now).await?;
+            }
         }
         let session_id = changes
             .session
@@ -80,14 +94,14 @@ impl StoreTx for SqliteTx {
         for a in &changes.alerts {
             insert_alert(conn, device_id, session_id, a, now).await?;
         }
-        for a in &changes.audit {
-            insert_audit(conn, a, now).await?;
+        for chunk in changes.audit.chunks(batch::MAX_ROWS) {
+            insert_audits(conn, chunk, now).await?;
         }
         Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let SqliteTx { tx, _writer } = *self;
+        let SqliteTx { tx, _writer, .. } = *self;
         tx.commit().await?;
         Ok(())
     }
@@ -159,6 +173,28 @@ async fn update_command(
     Ok(())
 }
 
+/// Updates distinct commands of the device in one statement, as [`update_command`] does each.
+async fn update_commands(
+    conn: &mut SqliteConnection,
+    device_id: &str,
+    cs: &[CommandUpdate],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let sql = batch::update_commands_sqlite(cs.len());
+    let mut q = sqlx::query(&sql).bind(device_id).bind(now);
+    for c in cs {
+        q = q
+            .bind(c.id)
+            .bind(state_text(c.state))
+            .bind(c.status.map(i64::from))
+            .bind(opt_to_json("results", c.results.as_ref())?)
+            .bind(opt_to_json("children", c.children.as_ref())?)
+            .bind(c.session_id.as_deref());
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
 async fn insert_alert(
     conn: &mut SqliteConnection,
     device_id: &str,
@@ -175,6 +211,29 @@ async fn insert_alert(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Appends audit lines in one statement.
+async fn insert_audits(
+    conn: &mut SqliteConnection,
+    lines: &[NewAudit],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let sql = batch::insert_audit(lines.len());
+    let mut q = sqlx::query(&sql);
+    for a in lines {
+        q = q
+            .bind(now)
+            .bind(a.device_id.as_deref())
+            .bind(a.session_id.as_deref())
+            .bind(&a.event)
+            .bind(to_json("detail", &a.detail)?);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 

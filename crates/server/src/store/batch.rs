@@ -1,0 +1,139 @@
+//! Multi-row statements for one message's writes (issue 7): its audit lines and command updates
+//! each go to the database in one statement instead of one statement per row. On SQLite
+//! every statement is a round trip to sqlx's connection thread (two thread switches or more), on
+//! PostgreSQL a network round trip, so the number of statements per message is what the DM
+//! endpoint's throughput is made of.
+
+use crate::store::CommandUpdate;
+
+/// The columns of one command update in [`update_commands_sqlite`] and
+/// [`update_commands_postgres`], bound in this order after `$1` (device) and `$2` (now).
+pub(super) const COMMAND_COLUMNS: usize = 6;
+/// The columns of one audit line: at, device_id, session_id, event, detail.
+pub(super) const AUDIT_COLUMNS: usize = 5;
+/// `rows` tuples of `cols` placeholders numbered from `$first`: `($3, $4), ($5, $6)`.
+/// `casts[i]`, when not empty, is appended to column i of the first tuple (PostgreSQL types a
+/// VALUES list from its first row).
+fn values(first: usize, rows: usize, cols: usize, casts: &[&str]) -> String {
+    let mut s = String::with_capacity(rows * cols * 6);
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            if r == 0 {
+                if let Some(cast) = casts.get(c).filter(|t| !t.is_empty()) {
+                    s.push_str("::");
+                    s.push_str(cast);
+                }
+            }
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `rows` audit lines in one INSERT (both stores), [`AUDIT_COLUMNS`] binds per line.
+pub(super) fn insert_audit(rows: usize) -> String {
+    format!(
+        "INSERT INTO audit (at, device_id, session_id, event, detail) VALUES {}",
+        values(1, rows, AUDIT_COLUMNS, &[])
+    )
+}
+
+/// The SET list both dialects share: what [`crate::store::codec::UPDATE_COMMAND`] does to one
+/// command, with `v` the update's row and `t` the command's.
+fn command_set(t: &str) -> String {
+    format!(
+        "state = v.state, status = COALESCE(v.status, {t}.status), \
+         results = COALESCE(v.results, {t}.results), \
+         children = COALESCE(v.children, {t}.children), \
+         session_id = COALESCE(v.session_id, {t}.session_id), updated_at = $2"
+    )
+}
+
+/// `rows` command updates of device `$1` at `$2` in one UPDATE (SQLite 3.33+, UPDATE FROM).
+/// Only for updates naming distinct commands ([`distinct`]): one UPDATE changes a row once.
+pub(super) fn update_commands_sqlite(rows: usize) -> String {
+    format!(
+        "WITH v(id, state, status, results, children, session_id) AS (VALUES {}) \
+         UPDATE commands SET {} FROM v WHERE commands.device_id = $1 AND commands.id = v.id",
+        values(3, rows, COMMAND_COLUMNS, &[]),
+        command_set("commands")
+    )
+}
+
+/// The same for PostgreSQL (typed VALUES).
+pub(super) fn update_commands_postgres(rows: usize) -> String {
+    format!(
+        "UPDATE commands AS c SET {} FROM (VALUES {}) \
+         AS v(id, state, status, results, children, session_id) \
+         WHERE c.device_id = $1 AND c.id = v.id",
+        command_set("c"),
+        values(
+            3,
+            rows,
+            COMMAND_COLUMNS,
+            &["BIGINT", "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT"]
+        )
+    )
+}
+
+/// Whether every update names a different command (so that one UPDATE applies them all; when
+/// one command changes twice in a message the updates run one by one, in order).
+pub(super) fn distinct(updates: &[CommandUpdate]) -> bool {
+    let mut ids: Vec<i64> = updates.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    ids.windows(2).all(|w| w[0] != w[1])
+}
+
+/// The most rows one statement carries: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+pub(super) const MAX_ROWS: usize = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CommandState;
+
+    #[test]
+    fn values_number_the_placeholders_in_order() {
+        assert_eq!(values(3, 2, 2, &[]), "($3, $4), ($5, $6)");
+        assert_eq!(values(1, 2, 2, &["INT", ""]), "($1::INT, $2), ($3, $4)");
+        assert_eq!(
+            insert_audit(1),
+            "INSERT INTO audit (at, device_id, session_id, event, detail) \
+             VALUES ($1, $2, $3, $4, $5)"
+        );
+    }
+
+    #[test]
+    fn command_updates_bind_after_device_and_now() {
+        let sql = update_commands_sqlite(2);
+        assert!(sql.contains("VALUES ($3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14)"));
+        let sql = update_commands_postgres(1);
+        assert!(sql.contains("($3::BIGINT, $4::TEXT, $5::INTEGER, $6::TEXT, $7::TEXT, $8::TEXT)"));
+    }
+
+    #[test]
+    fn repeated_commands_are_not_distinct() {
+        let u = |id| CommandUpdate {
+            id,
+            state: CommandState::Sent,
+            status: None,
+            results: None,
+            children: None,
+            session_id: None,
+        };
+        assert!(distinct(&[u(1), u(2), u(3)]));
+        assert!(!distinct(&[u(1), u(2), u(1)]));
+        assert!(distinct(&[]));
+    }
+}
