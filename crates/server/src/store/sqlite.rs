@@ -37,6 +37,11 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pooled connections to a database file (readers run in parallel in WAL mode).
 const FILE_CONNECTIONS: u32 = 8;
 
+/// Each connection's page cache (`PRAGMA cache_size`; negative: KiB): 32 MiB instead of
+/// SQLite's 2 MiB, so that the indexes a DM message walks stay in memory with 100,000 devices
+/// (issue 7: a session no more than 10% slower than with 1,000). Pages are allocated as used.
+const CACHE_SIZE: &str = "-32768";
+
 /// The migrations, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -80,6 +85,7 @@ impl SqliteStore {
                 .await?
         } else {
             let options = options
+                .pragma("cache_size", CACHE_SIZE)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(if full_sync {
                     SqliteSynchronous::Full
