@@ -51,6 +51,9 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Held by every write of this process (see the module doc).
     writer: Arc<Mutex<()>>,
+    /// File databases: the one connection DM messages' transactions run on, locked only
+    /// under `writer`.
+    dm: Option<Arc<Mutex<tx::Dedicated>>>,
 }
 
 impl SqliteStore {
@@ -75,6 +78,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let in_memory = is_memory(url);
+        let mut dedicated = None;
         let pool = if in_memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
@@ -92,6 +96,7 @@ impl SqliteStore {
                 } else {
                     SqliteSynchronous::Normal
                 });
+            dedicated = Some(options.clone());
             // No test query before each acquire: on SQLite it is one more round trip to the
             // connection's thread per message, and a file connection does not go stale.
             SqlitePoolOptions::new()
@@ -101,9 +106,20 @@ impl SqliteStore {
                 .await?
         };
         MIGRATOR.run(&pool).await?;
+        // DM messages' transactions all run on one connection of their own: SQLite empties a
+        // connection's page cache when another connection wrote since its last transaction, so
+        // rotating over the pool started nearly every message with a cold cache.
+        let dm = match dedicated {
+            Some(options) => Some(Arc::new(Mutex::new(tx::Dedicated {
+                conn: sqlx::ConnectOptions::connect(&options).await?,
+                open: false,
+            }))),
+            None => None,
+        };
         Ok(SqliteStore {
             pool,
             writer: Arc::new(Mutex::new(())),
+            dm,
         })
     }
 
@@ -131,6 +147,18 @@ fn is_memory(url: &str) -> bool {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let gate = self.write_gate().await;
+        if let Some(dm) = &self.dm {
+            let mut d = Arc::clone(dm).lock_owned().await;
+            if d.open {
+                // Left open by a transaction dropped without a runtime; SQLite may also have
+                // ended it itself, so a failure here means there was nothing to roll back.
+                let _ = sqlx::query("ROLLBACK").execute(&mut d.conn).await;
+                d.open = false;
+            }
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut d.conn).await?;
+            d.open = true;
+            return Ok(Box::new(tx::SqliteTx::dedicated(d, gate)));
+        }
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Box::new(tx::SqliteTx::new(tx, gate)))
     }

@@ -16,12 +16,36 @@ use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
 
-/// An open `BEGIN IMMEDIATE` transaction. Dropping it rolls back (sqlx queues the ROLLBACK on
-/// the connection before it returns to the pool).
+/// The connection every DM message's transaction of a file database runs on (see
+/// [`super::SqliteStore`]): one connection keeps its page cache, which SQLite empties whenever
+/// another connection has written since the last transaction. `open` is true between its
+/// `BEGIN IMMEDIATE` and its `COMMIT` or `ROLLBACK`.
+pub(super) struct Dedicated {
+    pub(super) conn: SqliteConnection,
+    pub(super) open: bool,
+}
+
+impl std::fmt::Debug for Dedicated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dedicated")
+            .field("open", &self.open)
+            .finish()
+    }
+}
+
+/// Where a transaction runs: a pooled connection (in-memory databases), or the dedicated one.
+/// `None` once committed or rolled back.
+enum Conn {
+    Pooled(Option<Transaction<'static, Sqlite>>),
+    Dedicated(Option<OwnedMutexGuard<Dedicated>>),
+}
+
+/// An open `BEGIN IMMEDIATE` transaction. Dropping it rolls back: sqlx queues the ROLLBACK of a
+/// pooled connection before it returns to the pool; the dedicated connection's ROLLBACK runs on
+/// a task that holds the write gate until it is done.
 pub(super) struct SqliteTx {
-    // Declared before the gate so that it is dropped (rolled back) first.
-    tx: Transaction<'static, Sqlite>,
-    _writer: OwnedMutexGuard<()>,
+    conn: Conn,
+    writer: Option<OwnedMutexGuard<()>>,
     /// The device [`StoreTx::device`] found in this transaction: under the write lock it cannot
     /// have gone since, so [`StoreTx::apply`] need not look again.
     found: Option<String>,
@@ -30,9 +54,49 @@ pub(super) struct SqliteTx {
 impl SqliteTx {
     pub(super) fn new(tx: Transaction<'static, Sqlite>, writer: OwnedMutexGuard<()>) -> Self {
         SqliteTx {
-            tx,
-            _writer: writer,
+            conn: Conn::Pooled(Some(tx)),
+            writer: Some(writer),
             found: None,
+        }
+    }
+
+    /// On the dedicated connection, after its `BEGIN IMMEDIATE`.
+    pub(super) fn dedicated(conn: OwnedMutexGuard<Dedicated>, writer: OwnedMutexGuard<()>) -> Self {
+        SqliteTx {
+            conn: Conn::Dedicated(Some(conn)),
+            writer: Some(writer),
+            found: None,
+        }
+    }
+
+    fn conn(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        match &mut self.conn {
+            Conn::Pooled(Some(tx)) => Ok(&mut **tx),
+            Conn::Dedicated(Some(d)) => Ok(&mut d.conn),
+            // Only commit and drop take the connection, and both consume the transaction.
+            _ => Err(StoreError::Db(sqlx::Error::PoolClosed)),
+        }
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        let Conn::Dedicated(slot) = &mut self.conn else {
+            return;
+        };
+        let Some(mut d) = slot.take() else { return };
+        if !d.open {
+            return;
+        }
+        let gate = self.writer.take();
+        // Without a runtime the transaction stays open; the next `begin` rolls it back.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if sqlx::query("ROLLBACK").execute(&mut d.conn).await.is_ok() {
+                    d.open = false;
+                }
+                drop(gate);
+            });
         }
     }
 }
@@ -42,7 +106,7 @@ impl StoreTx for SqliteTx {
     /// The device. The whole database is already write-locked by `BEGIN IMMEDIATE`, so the
     /// device is too.
     async fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
-        let d = rows::fetch_device(&mut self.tx, device_id).await?;
+        let d = rows::fetch_device(self.conn()?, device_id).await?;
         self.found = d.as_ref().map(|d| d.device_id.clone());
         Ok(d)
     }
@@ -52,7 +116,7 @@ impl StoreTx for SqliteTx {
         device_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        rows::fetch_session(&mut self.tx, device_id, session_id).await
+        rows::fetch_session(self.conn()?, device_id, session_id).await
     }
 
     async fn pending_commands(
@@ -60,7 +124,7 @@ impl StoreTx for SqliteTx {
         device_id: &str,
     ) -> Result<Vec<QueuedCommand>, StoreError> {
         let states = [CommandState::Queued, CommandState::Sent];
-        rows::fetch_commands_in(&mut self.tx, device_id, states).await
+        rows::fetch_commands_in(self.conn()?, device_id, states).await
     }
 
     async fn apply(
@@ -69,9 +133,9 @@ impl StoreTx for SqliteTx {
         changes: &Changes,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let conn: &mut SqliteConnection = &mut self.tx;
-        if self.found.as_deref() != Some(device_id) && !rows::device_exists(conn, device_id).await?
-        {
+        let known = self.found.as_deref() == Some(device_id);
+        let conn = self.conn()?;
+        if !known && !rows::device_exists(conn, device_id).await? {
             return Err(StoreError::NoDevice(device_id.to_owned()));
         }
         update_device(conn, device_id, &changes.device).await?;
@@ -100,9 +164,19 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let SqliteTx { tx, _writer, .. } = *self;
-        tx.commit().await?;
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        match &mut self.conn {
+            Conn::Pooled(slot) => {
+                if let Some(tx) = slot.take() {
+                    tx.commit().await?;
+                }
+            }
+            Conn::Dedicated(Some(d)) => {
+                sqlx::query("COMMIT").execute(&mut d.conn).await?;
+                d.open = false;
+            }
+            Conn::Dedicated(None) => {}
+        }
         Ok(())
     }
 }
