@@ -169,6 +169,7 @@ suite_test!(audit_log_filters_by_device_and_keeps_the_latest_lines);
 suite_test!(settings_keep_the_first_value_when_asked);
 suite_test!(campaign_queues_counts_and_cancels);
 suite_test!(dashboard_activity_counts_by_device_and_minute);
+suite_test!(pending_commands_are_queued_sent_and_accepted_in_order);
 suite_test!(command_updates_of_one_message);
 
 #[tokio::test]
@@ -316,7 +317,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 2, "each migration applied once");
+    assert_eq!(applied, 3, "each migration applied once");
     // Everything went into the test's schema.
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1",

@@ -76,6 +76,10 @@ suite_test!(campaign_queues_counts_and_cancels = campaign_queues_counts_and_canc
 suite_test!(command_updates_of_one_message = command_updates_of_one_message on file);
 suite_test!(command_updates_of_one_message_in_memory = command_updates_of_one_message on memory);
 suite_test!(
+    pending_commands_are_queued_sent_and_accepted_in_order =
+        pending_commands_are_queued_sent_and_accepted_in_order on file
+);
+suite_test!(
     dashboard_activity_counts_by_device_and_minute =
         dashboard_activity_counts_by_device_and_minute on file
 );
@@ -144,7 +148,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 2, "each migration applied once");
+    assert_eq!(applied, 3, "each migration applied once");
 }
 
 #[tokio::test]

@@ -103,12 +103,16 @@ pub(super) const SELECT_COMMANDS: &str = concat!(
     " FROM commands WHERE device_id = $1 ORDER BY id"
 );
 /// A device's commands in the states `$2`, `$3` (and the accepted-for-later ones), oldest first.
+/// One index walk per state (migration 0003), so that the cost does not grow with the device's
+/// history of done commands.
 pub(super) const SELECT_COMMANDS_IN: &str = concat!(
     "SELECT ",
     command_columns!(),
-    " FROM commands \
-     WHERE device_id = $1 AND (state IN ($2, $3) OR (state = 'done' AND status = 202)) \
-     ORDER BY id"
+    " FROM commands WHERE device_id = $1 AND state = $2 UNION ALL SELECT ",
+    command_columns!(),
+    " FROM commands WHERE device_id = $1 AND state = $3 UNION ALL SELECT ",
+    command_columns!(),
+    " FROM commands WHERE device_id = $1 AND state = 'done' AND status = 202 ORDER BY id"
 );
 /// Cancels command `$2` of device `$1` (state `$3`, at `$4`) if it is still in state `$5`.
 pub(super) const CANCEL_COMMAND: &str = "UPDATE commands SET state = $3, updated_at = $4 \

@@ -994,3 +994,51 @@ pub async fn command_updates_of_one_message(s: Arc<dyn Store>) {
     assert_eq!(events, ["e0", "e1", "e2"]);
     assert!(audit.iter().all(|a| a.at == 10));
 }
+
+/// A message's pending commands: the queued and sent ones and those accepted for later (done
+/// with 202, an Exec waiting for its Generic Alert), oldest first; nothing else of the history.
+pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn Store>) {
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    let ids: Vec<i64> = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(
+                s.enqueue("dev-1", &get(&format!("./N{i}")), 2)
+                    .await
+                    .unwrap(),
+            );
+        }
+        v
+    };
+    let set = |id, state, status| CommandUpdate {
+        id,
+        state,
+        status,
+        results: None,
+        children: None,
+        session_id: Some("1".to_owned()),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let changes = Changes {
+        session: Some(session("1", 1, b"s", None)),
+        commands: vec![
+            set(ids[0], CommandState::Done, Some(200)),
+            set(ids[1], CommandState::Done, Some(202)),
+            set(ids[2], CommandState::Failed, Some(404)),
+            set(ids[3], CommandState::Sent, None),
+        ],
+        ..Default::default()
+    };
+    tx.apply("dev-1", &changes, 3).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(s.cancel_command("dev-1", ids[5], 4).await.unwrap());
+    let mut tx = s.begin().await.unwrap();
+    let pending: Vec<i64> = tx
+        .pending_commands("dev-1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(pending, [ids[1], ids[3], ids[4]]);
+}
