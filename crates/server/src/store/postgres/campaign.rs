@@ -7,6 +7,15 @@ use crate::model::{CommandSpec, CommandState, Timestamp};
 use crate::store::codec::{self, count, map_constraint, state_text, to_json};
 use crate::store::{Campaign, StoreError};
 
+/// The ids of `$1` (a text array) that are not enrolled, in their order.
+const UNKNOWN_DEVICES: &str = "SELECT u.d FROM UNNEST($1::text[]) WITH ORDINALITY AS u(d, n) \
+     WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = u.d) ORDER BY u.n";
+/// One queued command of spec `$2` for each device of `$1`, in their order.
+const INSERT_FOR_DEVICES: &str = "INSERT INTO commands (device_id, spec, state, status, results, \
+     children, session_id, created_at, updated_at, campaign_id) \
+     SELECT u.d, $2, $3, NULL, '[]', '[]', NULL, $4, $4, $5 \
+     FROM UNNEST($1::text[]) WITH ORDINALITY AS u(d, n) ORDER BY u.n";
+
 /// Checks every device, then records the campaign and queues its commands, on `conn` (inside a
 /// transaction the caller commits).
 pub(super) async fn create(
@@ -15,12 +24,10 @@ pub(super) async fn create(
     specs: &[CommandSpec],
     now: Timestamp,
 ) -> Result<Campaign, StoreError> {
-    let mut unknown = Vec::new();
-    for d in devices {
-        if !super::rows::device_exists(conn, d).await? {
-            unknown.push(d.clone());
-        }
-    }
+    let unknown: Vec<String> = sqlx::query_scalar(UNKNOWN_DEVICES)
+        .bind(devices)
+        .fetch_all(&mut *conn)
+        .await?;
     if !unknown.is_empty() {
         return Err(StoreError::UnknownDevices(unknown));
     }
@@ -36,21 +43,22 @@ pub(super) async fn create(
         .bind(count(commands))
         .fetch_one(&mut *conn)
         .await?;
-    for d in devices {
-        for spec in &texts {
-            sqlx::query(codec::INSERT_CAMPAIGN_COMMAND)
-                .bind(d)
-                .bind(spec)
-                .bind(state_text(CommandState::Queued))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| match map_constraint(e, d) {
-                    StoreError::NoDevice(d) => StoreError::UnknownDevices(vec![d]),
-                    other => other,
-                })?;
-        }
+    // One statement per spec, each over all the devices in their order: a device's commands get
+    // increasing ids in spec order, as queued one by one.
+    for spec in &texts {
+        sqlx::query(INSERT_FOR_DEVICES)
+            .bind(devices)
+            .bind(spec)
+            .bind(state_text(CommandState::Queued))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match map_constraint(e, "") {
+                // Deleted since the check above, by another transaction.
+                StoreError::NoDevice(_) => StoreError::UnknownDevices(Vec::new()),
+                other => other,
+            })?;
     }
     Ok(Campaign {
         id,

@@ -113,15 +113,3 @@ pub(super) async fn lock_device_exists(
         .await?;
     Ok(row.is_some())
 }
-
-/// Whether a device is enrolled, without locking its row (a message of the device may hold it).
-pub(super) async fn device_exists(
-    conn: &mut PgConnection,
-    device_id: &str,
-) -> Result<bool, StoreError> {
-    let row = sqlx::query(codec::DEVICE_EXISTS)
-        .bind(device_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.is_some())
-}
