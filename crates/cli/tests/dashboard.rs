@@ -9,6 +9,8 @@
 //! (set by `.ci/run`), when it fails.
 
 mod common;
+#[path = "common/fleet.rs"]
+mod fleet;
 #[path = "common/rest.rs"]
 mod rest;
 
@@ -17,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{omadm, stderr, stdout};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use rest::{seg, Server};
@@ -202,62 +203,6 @@ impl Ui {
     }
 }
 
-/// `omadm device init` for device `id` (enrolled as `enroll` does) in `dir/<id>`.
-fn device_dir(dir: &Path, server: &Server, id: &str) -> PathBuf {
-    let d = dir.join(id.replace(':', "_"));
-    let out = omadm(
-        &[
-            "device",
-            "init",
-            "--dir",
-            d.to_str().expect("UTF-8"),
-            "--device-id",
-            id,
-            "--server-url",
-            &server.dm_url(),
-            "--server-id",
-            "omadm",
-            "--client-name",
-            id,
-            "--client-secret",
-            "dev-secret",
-            "--server-secret",
-            "srv-secret",
-            "--auth",
-            "digest",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "init: {}", stderr(&out));
-    d
-}
-
-fn enroll(server: &Server, id: &str) {
-    server.api_ok(
-        "POST",
-        "/devices",
-        Some(&json!({
-            "device_id": id,
-            "client_auth": { "type": "digest", "name": id, "secret": "dev-secret" },
-            "server_auth": { "name": "omadm", "secret": "srv-secret" },
-        })),
-        201,
-    );
-}
-
-fn run_device(dir: &Path) {
-    let out = omadm(
-        &["device", "run", "--dir", dir.to_str().expect("UTF-8")],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "device run: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-}
-
 async fn browser(driver: &Driver, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -335,9 +280,9 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
     // The device list is open when the device is enrolled and runs: its row appears live.
     ui.go("#/devices").await;
     ui.wait("table#devices").await;
-    enroll(&server, DEV);
-    let dev = device_dir(tmp.path(), &server, DEV);
-    run_device(&dev);
+    fleet::enroll(&server, DEV);
+    let dev = fleet::init(tmp.path(), DEV, &server.dm_url());
+    fleet::run(&dev);
     let row = format!("tr[data-device-id=\"{DEV}\"]");
     let man = server.api_ok("GET", &format!("/devices/{}", seg(DEV)), None, 200)["devinfo"]["Man"]
         .as_str()
@@ -369,7 +314,7 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
         Some(&json!({ "op": "Add", "target": "./Vendor/Dash", "data": "one", "format": "chr" })),
         201,
     );
-    run_device(&dev);
+    fleet::run(&dev);
     let mod_uri = "li[data-uri=\"./DevInfo/Mod\"]";
     expand_tree(&ui, mod_uri).await;
     let model = server.api_ok("GET", &format!("/devices/{}", seg(DEV)), None, 200)["devinfo"]
@@ -403,7 +348,7 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
     let rid = replace["id"].as_i64().expect("id");
     let cell = format!("tr[data-command-id=\"{rid}\"]");
     ui.wait_text(&format!("{cell} td.state"), "queued").await;
-    run_device(&dev);
+    fleet::run(&dev);
     ui.wait_text(&format!("{cell} td.state"), "done").await;
     ui.wait_text(&format!("{cell} td.status"), "200").await;
     let dash = "li[data-uri=\"./Vendor/Dash\"]";
@@ -437,7 +382,7 @@ async fn operator_signs_in_watches_a_device_and_queues_a_replace() {
     ui.go("#/").await;
     ui.wait("#chart-sessions").await;
     ui.wait("#chart-outcomes").await;
-    run_device(&dev);
+    fleet::run(&dev);
     ui.wait_text("#live", DEV).await;
     ui.check_page("overview").await;
     ui.shot("02-overview").await;
@@ -461,9 +406,9 @@ async fn operator_queues_a_campaign_for_picked_devices() {
     let devs: Vec<PathBuf> = ids
         .iter()
         .map(|id| {
-            enroll(&server, id);
-            let d = device_dir(tmp.path(), &server, id);
-            run_device(&d);
+            fleet::enroll(&server, id);
+            let d = fleet::init(tmp.path(), id, &server.dm_url());
+            fleet::run(&d);
             d
         })
         .collect();
@@ -494,7 +439,7 @@ async fn operator_queues_a_campaign_for_picked_devices() {
     assert_eq!(campaigns[0]["specs"][0]["target"], "./DevInfo/Lang");
     ui.wait_text("#campaign [data-state=queued] dd", "2").await;
     for d in &devs {
-        run_device(d);
+        fleet::run(d);
     }
     ui.wait_text("#campaign [data-state=done] dd", "2").await;
     ui.wait_text("#campaign", "2 of 2 commands finished").await;

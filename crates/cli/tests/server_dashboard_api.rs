@@ -3,72 +3,17 @@
 //! per-minute statistics and the server-sent event stream.
 
 mod common;
+#[path = "common/fleet.rs"]
+mod fleet;
 #[path = "common/rest.rs"]
 mod rest;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{omadm, stderr, stdout};
 use rest::{request, seg, Server};
 use serde_json::{json, Value};
-
-fn enroll(server: &Server, id: &str) {
-    server.api_ok(
-        "POST",
-        "/devices",
-        Some(&json!({
-            "device_id": id,
-            "client_auth": { "type": "digest", "name": id, "secret": "dev-secret" },
-            "server_auth": { "name": "omadm", "secret": "srv-secret" },
-        })),
-        201,
-    );
-}
-
-fn device(dir: &Path, server: &Server, id: &str) -> PathBuf {
-    let d = dir.join(id.replace(':', "_"));
-    let out = omadm(
-        &[
-            "device",
-            "init",
-            "--dir",
-            d.to_str().expect("UTF-8"),
-            "--device-id",
-            id,
-            "--server-url",
-            &server.dm_url(),
-            "--server-id",
-            "omadm",
-            "--client-name",
-            id,
-            "--client-secret",
-            "dev-secret",
-            "--server-secret",
-            "srv-secret",
-            "--auth",
-            "digest",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "init: {}", stderr(&out));
-    d
-}
-
-fn run(dir: &Path) {
-    let out = omadm(
-        &["device", "run", "--dir", dir.to_str().expect("UTF-8")],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "device run: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-}
 
 fn ids(v: &Value) -> Vec<&str> {
     v.as_array()
@@ -83,10 +28,10 @@ fn device_list_filters_and_shows_queue_and_session_state() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let server = Server::start(tmp.path(), &[]);
     for id in ["dev-a", "dev-b", "phone-c"] {
-        enroll(&server, id);
+        fleet::enroll(&server, id);
     }
-    let a = device(tmp.path(), &server, "dev-a");
-    run(&a); // DevInfo arrives (Man "omadm", Mod "omadm-device")
+    let a = fleet::init(tmp.path(), "dev-a", &server.dm_url());
+    fleet::run(&a); // DevInfo arrives (Man "omadm", Mod "omadm-device")
     server.api_ok(
         "POST",
         "/devices/dev-b/commands",
@@ -155,8 +100,8 @@ fn tree_view_and_minute_statistics_follow_the_sessions() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let server = Server::start(tmp.path(), &[]);
     let id = "IMEI:001";
-    enroll(&server, id);
-    let dev = device(tmp.path(), &server, id);
+    fleet::enroll(&server, id);
+    let dev = fleet::init(tmp.path(), id, &server.dm_url());
     let path = format!("/devices/{}", seg(id));
     let empty = server.api_ok("GET", &format!("{path}/tree"), None, 200);
     assert_eq!(
@@ -172,7 +117,7 @@ fn tree_view_and_minute_statistics_follow_the_sessions() {
     ] {
         server.api_ok("POST", &format!("{path}/commands"), Some(&spec), 201);
     }
-    run(&dev);
+    fleet::run(&dev);
     let tree = server.api_ok("GET", &format!("{path}/tree"), None, 200);
     let kids = |n: &Value| -> Vec<String> {
         n["children"]
@@ -294,7 +239,7 @@ fn event_stream_shows_enrolment_queueing_and_sessions_as_they_happen() {
     assert!(head.contains("content-type: text/event-stream"), "{head}");
 
     let id = "IMEI:002";
-    enroll(&server, id);
+    fleet::enroll(&server, id);
     let ev = read_events(&mut r, |n, _| n == "device");
     assert_eq!(
         ev.last().map(|e| e.1["change"].clone()),
@@ -313,8 +258,8 @@ fn event_stream_shows_enrolment_queueing_and_sessions_as_they_happen() {
         n == "command" && v["state"] == "queued" && v["id"] == cid
     });
 
-    let dev = device(tmp.path(), &server, id);
-    run(&dev);
+    let dev = fleet::init(tmp.path(), id, &server.dm_url());
+    fleet::run(&dev);
     let ev = read_events(&mut r, |n, v| n == "session" && v["ended"] == true);
     let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
     // Package #1 opens the session and sends the Get; package #3 answers it and ends it.

@@ -5,6 +5,8 @@
 //! replica is gone), the device continues the session at its account's address.
 
 mod common;
+#[path = "common/fleet.rs"]
+mod fleet;
 #[path = "common/relay.rs"]
 mod relay;
 #[path = "common/rest.rs"]
@@ -13,7 +15,7 @@ mod rest;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use common::{omadm, stderr, stdout};
+use common::{omadm, stderr};
 use relay::Relay;
 use rest::{seg, Server};
 use serde_json::json;
@@ -40,42 +42,8 @@ fn replica(dir: &Path, port: u16, resp_uri: &str) -> Server {
 }
 
 fn enroll_and_init(server: &Server, dir: &Path, dm_url: &str) -> PathBuf {
-    server.api_ok(
-        "POST",
-        "/devices",
-        Some(&json!({
-            "device_id": DEV,
-            "client_auth": { "type": "digest", "name": "dev1", "secret": "dev-secret" },
-            "server_auth": { "name": "omadm", "secret": "srv-secret" },
-        })),
-        201,
-    );
-    let d = dir.join("dev");
-    let out = omadm(
-        &[
-            "device",
-            "init",
-            "--dir",
-            d.to_str().expect("UTF-8"),
-            "--device-id",
-            DEV,
-            "--server-url",
-            dm_url,
-            "--server-id",
-            "omadm",
-            "--client-name",
-            "dev1",
-            "--client-secret",
-            "dev-secret",
-            "--server-secret",
-            "srv-secret",
-            "--auth",
-            "digest",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "init: {}", stderr(&out));
-    d
+    fleet::enroll(server, DEV);
+    fleet::init(dir, DEV, dm_url)
 }
 
 /// Queues two Gets, runs one session, and checks both are done.
@@ -93,16 +61,7 @@ fn session_with_two_commands(server: &Server, dev: &Path) {
                 .expect("id")
         })
         .collect();
-    let out = omadm(
-        &["device", "run", "--dir", dev.to_str().expect("UTF-8")],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "device run: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    fleet::run(dev);
     for id in ids {
         let c = server.api_ok(
             "GET",
