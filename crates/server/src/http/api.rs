@@ -306,15 +306,13 @@ async fn list_devices(
     Ok(resp)
 }
 
-/// The devices with their queue counts and session state (two queries over their id range).
+/// The devices with their queue counts and session state (two queries for them all).
 async fn with_activity(app: &App, devs: Vec<Device>) -> ApiResult<Vec<DeviceRow>> {
-    let (Some(first), Some(last)) = (devs.first(), devs.last()) else {
+    if devs.is_empty() {
         return Ok(Vec::new());
-    };
-    let activity = app
-        .store()
-        .device_activity(&first.device_id, &last.device_id)
-        .await?;
+    }
+    let ids: Vec<String> = devs.iter().map(|d| d.device_id.clone()).collect();
+    let activity = app.store().device_activity(&ids).await?;
     let by_id: std::collections::HashMap<_, _> = activity
         .into_iter()
         .map(|a| (a.device_id.clone(), a))

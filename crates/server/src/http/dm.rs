@@ -128,11 +128,13 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         if let Err(e) = tx.commit().await {
             return store_failure(&e);
         }
-        app.publish(super::events::of_changes(
-            &peek.device_id,
-            &out.changes,
-            now,
-        ));
+        if app.has_subscribers() {
+            app.publish(super::events::of_changes(
+                &peek.device_id,
+                &out.changes,
+                now,
+            ));
+        }
     } else {
         drop(tx);
         for a in &out.changes.audit {

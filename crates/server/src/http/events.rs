@@ -122,6 +122,11 @@ impl App {
             let _ = self.inner.events.send(e);
         }
     }
+
+    /// Whether anybody reads the events: the DM endpoint builds them only then.
+    pub(super) fn has_subscribers(&self) -> bool {
+        self.inner.events.receiver_count() > 0
+    }
 }
 
 fn to_sse(e: &Event) -> SseEvent {

@@ -43,7 +43,7 @@ fn file(name: &str) -> Response {
     };
     let body = match std::env::var_os("OMADM_UI_DIR") {
         Some(dir) => match std::fs::read(std::path::Path::new(&dir).join(name)) {
-            Ok(b) => b,
+            Ok(b) => axum::body::Bytes::from(b),
             Err(e) => {
                 return (
                     StatusCode::NOT_FOUND,
@@ -52,7 +52,7 @@ fn file(name: &str) -> Response {
                     .into_response()
             }
         },
-        None => built_in.to_vec(),
+        None => axum::body::Bytes::from_static(built_in),
     };
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();

@@ -14,7 +14,7 @@ pub(super) const AUDIT_COLUMNS: usize = 5;
 /// `rows` tuples of `cols` placeholders numbered from `$first`: `($3, $4), ($5, $6)`.
 /// `casts[i]`, when not empty, is appended to column i of the first tuple (PostgreSQL types a
 /// VALUES list from its first row).
-fn values(first: usize, rows: usize, cols: usize, casts: &[&str]) -> String {
+pub(super) fn values(first: usize, rows: usize, cols: usize, casts: &[&str]) -> String {
     let mut s = String::with_capacity(rows * cols * 6);
     let mut n = first;
     for r in 0..rows {

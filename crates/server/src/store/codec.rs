@@ -184,13 +184,23 @@ pub(super) const SELECT_REPORTS: &str = concat!(
     " FROM reports WHERE device_id = $1 ORDER BY id"
 );
 
-/// Commands queued or sent, per device and state, for the devices with ids in `$1..=$2`.
-pub(super) const QUEUE_COUNTS: &str = "SELECT device_id, state, COUNT(*) FROM commands \
-     WHERE device_id >= $1 AND device_id <= $2 AND state IN ('queued', 'sent') \
-     GROUP BY device_id, state";
-/// The latest activity of each open session, for the devices with ids in `$1..=$2`.
-pub(super) const OPEN_SESSIONS: &str = "SELECT device_id, MAX(updated_at) FROM sessions \
-     WHERE device_id >= $1 AND device_id <= $2 AND ended_at IS NULL GROUP BY device_id";
+/// Commands queued or sent, per device and state, of the `n` devices bound as `$1..$n`.
+pub(super) fn queue_counts(n: usize) -> String {
+    format!(
+        "SELECT device_id, state, COUNT(*) FROM commands \
+         WHERE device_id IN (VALUES {}) AND state IN ('queued', 'sent') \
+         GROUP BY device_id, state",
+        super::batch::values(1, n, 1, &[])
+    )
+}
+/// The latest activity of each open session of the `n` devices bound as `$1..$n`.
+pub(super) fn open_sessions(n: usize) -> String {
+    format!(
+        "SELECT device_id, MAX(updated_at) FROM sessions \
+         WHERE device_id IN (VALUES {}) AND ended_at IS NULL GROUP BY device_id",
+        super::batch::values(1, n, 1, &[])
+    )
+}
 /// Sessions started per minute (minute number = seconds / 60) since `$1`.
 pub(super) const SESSIONS_PER_MINUTE: &str = "SELECT started_at / 60, COUNT(*) FROM sessions \
      WHERE started_at >= $1 GROUP BY started_at / 60";

@@ -247,12 +247,11 @@ pub trait Store: Send + Sync + 'static {
     /// A device's sessions, oldest first.
     async fn sessions(&self, device_id: &str) -> Result<Vec<SessionRecord>, StoreError>;
     /// Sets a device's nonces outside a session (after a notification or a report).
-    /// Queue counts and open sessions of the devices whose ids are in `first..=last` (only
-    /// devices with something to show are listed).
+    /// Queue counts and open sessions of these devices (only those with something to show are
+    /// listed), read [`batch::MAX_ROWS`] devices per statement.
     async fn device_activity(
         &self,
-        first: &str,
-        last: &str,
+        device_ids: &[String],
     ) -> Result<Vec<DeviceActivity>, StoreError>;
     /// Per minute since `since`: sessions started, commands done and failed (minutes with none of
     /// these are left out), oldest first.

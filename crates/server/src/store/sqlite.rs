@@ -368,19 +368,23 @@ impl Store for SqliteStore {
 
     async fn device_activity(
         &self,
-        first: &str,
-        last: &str,
+        device_ids: &[String],
     ) -> Result<Vec<DeviceActivity>, StoreError> {
-        let counts = sqlx::query_as(codec::QUEUE_COUNTS)
-            .bind(first)
-            .bind(last)
-            .fetch_all(&self.pool)
-            .await?;
-        let open = sqlx::query_as(codec::OPEN_SESSIONS)
-            .bind(first)
-            .bind(last)
-            .fetch_all(&self.pool)
-            .await?;
+        let (mut counts, mut open) = (Vec::new(), Vec::new());
+        for ids in device_ids.chunks(super::batch::MAX_ROWS) {
+            let sql = codec::queue_counts(ids.len());
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            counts.extend(q.fetch_all(&self.pool).await?);
+            let sql = codec::open_sessions(ids.len());
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            open.extend(q.fetch_all(&self.pool).await?);
+        }
         Ok(codec::device_activity(counts, open))
     }
 

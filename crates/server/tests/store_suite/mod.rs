@@ -882,7 +882,11 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     tx.apply("dev-1", &changes, 1001).await.unwrap();
     tx.commit().await.unwrap();
 
-    let act = s.device_activity("dev-1", "dev-3").await.unwrap();
+    let ids = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let act = s
+        .device_activity(&ids(&["dev-1", "dev-2", "dev-3"]))
+        .await
+        .unwrap();
     let seen: Vec<_> = act
         .iter()
         .map(|a| (a.device_id.as_str(), a.queued, a.sent, a.open_session_at))
@@ -890,7 +894,7 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     assert_eq!(
         seen,
         [("dev-1", 1, 2, Some(1001)), ("dev-2", 1, 0, None)],
-        "dev-3 has nothing; dev-9 is outside the range"
+        "dev-3 has nothing; dev-9 was not asked for"
     );
 
     let mut tx = s.begin().await.unwrap();
@@ -904,7 +908,7 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     };
     tx.apply("dev-1", &changes, 1130).await.unwrap();
     tx.commit().await.unwrap();
-    let act = s.device_activity("dev-1", "dev-1").await.unwrap();
+    let act = s.device_activity(&ids(&["dev-1"])).await.unwrap();
     assert_eq!(
         (act[0].queued, act[0].sent, act[0].open_session_at),
         (1, 0, None)
