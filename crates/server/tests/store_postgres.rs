@@ -171,6 +171,12 @@ suite_test!(campaign_queues_counts_and_cancels);
 suite_test!(dashboard_activity_counts_by_device_and_minute);
 suite_test!(pending_commands_are_queued_sent_and_accepted_in_order);
 suite_test!(command_updates_of_one_message);
+suite_test!(message_reads_runs_and_writes);
+suite_test!(message_of_unknown_device_writes_audit_only);
+suite_test!(
+    concurrent_messages_see_each_other_and_a_panic_fails_alone,
+    tokio::test(flavor = "multi_thread", worker_threads = 4)
+);
 
 #[tokio::test]
 async fn undecodable_stored_values_are_corrupt() {

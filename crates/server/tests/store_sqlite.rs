@@ -7,7 +7,7 @@ mod store_suite;
 use std::sync::Arc;
 
 use omadm_server::store::sqlite::SqliteStore;
-use omadm_server::store::{self, Store, StoreError};
+use omadm_server::store::{self, Changes, DeviceUpdate, Store, StoreError};
 use serde_json::json;
 use sqlx::{Connection, Row};
 use store_suite::*;
@@ -210,4 +210,83 @@ async fn json_columns_hold_plain_json() {
     assert_eq!(row.get::<String, _>("state"), "queued");
     assert_eq!(row.get::<String, _>("results"), "[]");
     assert_eq!(row.get::<String, _>("children"), "[]");
+}
+
+suite_test!(message_reads_runs_and_writes_in_a_file = message_reads_runs_and_writes on file);
+suite_test!(message_reads_runs_and_writes_in_memory = message_reads_runs_and_writes on memory);
+suite_test!(
+    message_of_unknown_device_writes_audit_only_in_a_file =
+        message_of_unknown_device_writes_audit_only on file
+);
+suite_test!(
+    message_of_unknown_device_writes_audit_only_in_memory =
+        message_of_unknown_device_writes_audit_only on memory
+);
+suite_test!(
+    concurrent_messages_see_each_other_and_a_panic_fails_alone_in_a_file =
+        concurrent_messages_see_each_other_and_a_panic_fails_alone on file,
+    flavor = "multi_thread", worker_threads = 4
+);
+suite_test!(
+    concurrent_messages_see_each_other_and_a_panic_fails_alone_in_memory =
+        concurrent_messages_see_each_other_and_a_panic_fails_alone on memory,
+    flavor = "multi_thread", worker_threads = 4
+);
+
+/// The writer thread's group commit: when one message's writes fail halfway (here a trigger
+/// refuses its audit line, after its device update ran), its savepoint is rolled back and the
+/// other messages of the same transaction commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_failing_in_a_group_commit_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    let s = open(&url).await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON audit WHEN NEW.event = 'boom' \
+         BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for d in 0..20 {
+        s.create_device(&new_device(&format!("dev-{d}")), 1)
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for d in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let device = format!("dev-{d}");
+            let event = if d == 7 { "boom" } else { "fine" };
+            let changes = Changes {
+                device: DeviceUpdate {
+                    client_nonce: Some(b"changed".to_vec()),
+                    ..DeviceUpdate::default()
+                },
+                audit: vec![store_suite::audit_line(Some(&device), event)],
+                ..Changes::default()
+            };
+            store_suite::message(&*s, &device, 5, move |_| (Some(changes), ()))
+                .await
+                .map(|_| ())
+        }));
+    }
+    for (d, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        let dev = s.device(&format!("dev-{d}")).await.unwrap().unwrap();
+        if d == 7 {
+            let e = r.expect_err("the refused message fails");
+            assert!(e.to_string().contains("boom refused"), "{e}");
+            assert!(
+                dev.client_nonce.is_empty(),
+                "dev-7's device update rolled back"
+            );
+        } else {
+            r.unwrap();
+            assert_eq!(dev.client_nonce, b"changed");
+        }
+    }
+    assert_eq!(s.audit_log(None, 100).await.unwrap().len(), 19);
 }

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::metrics as m;
 use super::App;
-use crate::engine::{self, Context, EngineError, Inbound};
-use crate::store::StoreError;
+use crate::engine::{self, Context, EngineError, Inbound, Outbound};
+use crate::store::{MessageInput, MessageWork, StoreError, WorkOutput};
 
 /// The media types a DM message may come with: the DM ones, and the plain SyncML ones older
 /// clients send (DM 1.1).
@@ -75,41 +75,47 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         return StatusCode::OK.into_response();
     }
 
-    let store = app.store();
-    let mut tx = match store.begin().await {
-        Ok(t) => t,
-        Err(e) => return store_failure(&e),
-    };
-    let device = match tx.device(&peek.device_id).await {
+    // The engine runs inside the message's transaction (on the SQLite writer thread for a
+    // database file): everything it needs moves in, its answer comes back as the work's value.
+    let cfg = app.cfg().engine.clone();
+    let device_id = peek.device_id.clone();
+    let session_id = peek.session_id.clone();
+    let work: MessageWork = Box::new(move |input: MessageInput<'_>| {
+        let ctx = Context {
+            device: input.device,
+            session: input.session,
+            pending: input.pending,
+        };
+        let inbound = Inbound {
+            body: &body,
+            hmac: hmac.as_deref(),
+            now,
+        };
+        let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
+        match engine::process_peeked(&cfg, ctx, inbound, &peek, &mut nonce) {
+            Ok(mut out) => WorkOutput {
+                changes: Some(std::mem::take(&mut out.changes)),
+                value: Box::new(Ok::<_, EngineError>(out)),
+            },
+            Err(e) => WorkOutput {
+                changes: None,
+                value: Box::new(Err::<Outbound, _>(e)),
+            },
+        }
+    });
+    let done = match app
+        .store()
+        .message(&device_id, &session_id, now, work)
+        .await
+    {
         Ok(d) => d,
         Err(e) => return store_failure(&e),
     };
-    let (session, pending) = match &device {
-        Some(_) => {
-            let s = match tx.session(&peek.device_id, &peek.session_id).await {
-                Ok(s) => s,
-                Err(e) => return store_failure(&e),
-            };
-            let p = match tx.pending_commands(&peek.device_id).await {
-                Ok(p) => p,
-                Err(e) => return store_failure(&e),
-            };
-            (s, p)
-        }
-        None => (None, Vec::new()),
+    let Ok(answer) = done.value.downcast::<Result<Outbound, EngineError>>() else {
+        tracing::error!("the message's work returned an unexpected value");
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
     };
-    let ctx = Context {
-        device: device.as_ref(),
-        session: session.as_ref(),
-        pending: &pending,
-    };
-    let inbound = Inbound {
-        body: &body,
-        hmac: hmac.as_deref(),
-        now,
-    };
-    let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
-    let out = match engine::process_peeked(&app.cfg().engine, ctx, inbound, &peek, &mut nonce) {
+    let mut out = match *answer {
         Ok(o) => o,
         Err(e @ EngineError::Decode(_)) => {
             m::message("undecodable");
@@ -121,29 +127,11 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
             return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
         }
     };
-    if device.is_some() {
-        if let Err(e) = tx.apply(&peek.device_id, &out.changes, now).await {
-            return store_failure(&e);
-        }
-        if let Err(e) = tx.commit().await {
-            return store_failure(&e);
-        }
-        if app.has_subscribers() {
-            app.publish(super::events::of_changes(
-                &peek.device_id,
-                &out.changes,
-                now,
-            ));
-        }
-    } else {
-        drop(tx);
-        for a in &out.changes.audit {
-            if let Err(e) = store.audit(a, now).await {
-                return store_failure(&e);
-            }
-        }
+    out.changes = done.changes.unwrap_or_default();
+    if done.known && app.has_subscribers() {
+        app.publish(super::events::of_changes(&device_id, &out.changes, now));
     }
-    m::record_changes(&out.changes, session.is_none());
+    m::record_changes(&out.changes, !done.had_session);
     m::message("answered");
     m::bytes_out(out.body.len());
     m::latency(started);

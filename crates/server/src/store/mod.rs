@@ -48,6 +48,16 @@ pub enum StoreError {
     /// Devices named for a campaign that are not enrolled (nothing was queued).
     #[error("no devices {0:?}")]
     UnknownDevices(Vec<String>),
+    /// SQLite's writer thread failed a statement (the DM messages' path of a database file, see
+    /// [`sqlite`]).
+    #[error("database: {0}")]
+    Sqlite(std::sync::Arc<rusqlite::Error>),
+    /// The SQLite writer thread is gone (the store is closing).
+    #[error("the database writer has stopped")]
+    WriterGone,
+    /// The work of a message panicked; its transaction was rolled back.
+    #[error("handling the message panicked; nothing of it was written")]
+    WorkPanicked,
     /// The database URL is not one this build supports.
     #[error("unsupported database URL {0:?} (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
@@ -180,11 +190,117 @@ pub struct MinuteActivity {
     pub failed: u64,
 }
 
+/// What [`Store::message`] read for a message before its work runs.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageInput<'a> {
+    /// The device, `None` when no device with this id is enrolled.
+    pub device: Option<&'a Device>,
+    /// The session with this id, when the device has one.
+    pub session: Option<&'a SessionRecord>,
+    /// The device's pending commands (see [`StoreTx::pending_commands`]).
+    pub pending: &'a [QueuedCommand],
+}
+
+/// What the work of a message returns: the changes to write (`None`: write nothing) and a value
+/// for the caller (the answer), handed back by [`Store::message`].
+pub struct WorkOutput {
+    pub changes: Option<Changes>,
+    pub value: Box<dyn std::any::Any + Send>,
+}
+
+/// The work of one message: runs once, inside the message's transaction, on the reads of
+/// [`MessageInput`]. It must not call the store (it may run on the store's own thread).
+pub type MessageWork = Box<dyn FnOnce(MessageInput<'_>) -> WorkOutput + Send>;
+
+/// What [`Store::message`] did.
+pub struct MessageDone {
+    /// Whether the device is enrolled.
+    pub known: bool,
+    /// Whether the session was already stored before this message.
+    pub had_session: bool,
+    /// The changes written (all of them for a known device, the audit lines only for an
+    /// unknown one), `None` when the work returned none.
+    pub changes: Option<Changes>,
+    /// The work's value.
+    pub value: Box<dyn std::any::Any + Send>,
+}
+
+/// Runs `work`, turning a panic into [`StoreError::WorkPanicked`] (the transaction is then
+/// rolled back and the store's threads live on).
+pub(crate) fn run_work(
+    work: MessageWork,
+    input: MessageInput<'_>,
+) -> Result<WorkOutput, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(input)))
+        .map_err(|_| StoreError::WorkPanicked)
+}
+
+/// [`Store::message`] through [`Store::begin`], one statement at a time.
+pub(crate) async fn message_in_tx<S: Store + ?Sized>(
+    store: &S,
+    device_id: &str,
+    session_id: &str,
+    now: Timestamp,
+    work: MessageWork,
+) -> Result<MessageDone, StoreError> {
+    let mut tx = store.begin().await?;
+    let device = tx.device(device_id).await?;
+    let (session, pending) = match &device {
+        Some(_) => (
+            tx.session(device_id, session_id).await?,
+            tx.pending_commands(device_id).await?,
+        ),
+        None => (None, Vec::new()),
+    };
+    let input = MessageInput {
+        device: device.as_ref(),
+        session: session.as_ref(),
+        pending: &pending,
+    };
+    let out = run_work(work, input)?;
+    match (&device, &out.changes) {
+        (Some(_), Some(changes)) => {
+            tx.apply(device_id, changes, now).await?;
+            tx.commit().await?;
+        }
+        (None, Some(changes)) => {
+            drop(tx);
+            for a in &changes.audit {
+                store.audit(a, now).await?;
+            }
+        }
+        (_, None) => drop(tx),
+    }
+    Ok(MessageDone {
+        known: device.is_some(),
+        had_session: session.is_some(),
+        changes: out.changes,
+        value: out.value,
+    })
+}
+
 /// The server's storage. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Starts the transaction one DM message is handled in.
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+
+    /// Handles one DM message in one transaction: reads the device and, when it is enrolled,
+    /// the session `session_id` and the pending commands; runs `work` on them; writes the
+    /// [`Changes`] it returns (for a device that is not enrolled only their audit lines) with
+    /// `now`, and commits. When anything fails nothing of the message is written.
+    ///
+    /// This default runs it through [`Store::begin`], one statement at a time. The SQLite store
+    /// of a file runs the whole of it on its writer thread, in one hand-off (issue 7).
+    async fn message(
+        &self,
+        device_id: &str,
+        session_id: &str,
+        now: Timestamp,
+        work: MessageWork,
+    ) -> Result<MessageDone, StoreError> {
+        message_in_tx(self, device_id, session_id, now, work).await
+    }
 
     /// Enrolls a device (nonces empty, no DevInfo yet).
     async fn create_device(&self, d: &NewDevice, now: Timestamp) -> Result<Device, StoreError>;

@@ -10,8 +10,10 @@
 //! same task would wait for itself; the DM endpoint never does.
 
 mod campaign;
+mod direct;
 mod rows;
 mod tx;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -24,7 +26,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::codec::{self, auth_type_text, map_constraint, state_text, to_json};
 use super::{
-    Campaign, CampaignStates, DeviceActivity, MinuteActivity, NewAudit, Store, StoreError, StoreTx,
+    Campaign, CampaignStates, DeviceActivity, MessageDone, MessageWork, MinuteActivity, NewAudit,
+    Store, StoreError, StoreTx,
 };
 use crate::model::{
     AlertItem, AlertRecord, AuditEntry, CommandSpec, CommandState, Device, NewDevice,
@@ -51,9 +54,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Held by every write of this process (see the module doc).
     writer: Arc<Mutex<()>>,
-    /// File databases: the one connection DM messages' transactions run on, locked only
-    /// under `writer`.
-    dm: Option<Arc<Mutex<tx::Dedicated>>>,
+    /// File databases: the thread DM messages' transactions run on ([`writer`]).
+    dm: Option<Arc<writer::Writer>>,
 }
 
 impl SqliteStore {
@@ -78,7 +80,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let in_memory = is_memory(url);
-        let mut dedicated = None;
+        let mut file = None;
         let pool = if in_memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
@@ -96,7 +98,7 @@ impl SqliteStore {
                 } else {
                     SqliteSynchronous::Normal
                 });
-            dedicated = Some(options.clone());
+            file = Some(options.get_filename().to_owned());
             // No test query before each acquire: on SQLite it is one more round trip to the
             // connection's thread per message, and a file connection does not go stale.
             SqlitePoolOptions::new()
@@ -106,19 +108,21 @@ impl SqliteStore {
                 .await?
         };
         MIGRATOR.run(&pool).await?;
-        // DM messages' transactions all run on one connection of their own: SQLite empties a
-        // connection's page cache when another connection wrote since its last transaction, so
-        // rotating over the pool started nearly every message with a cold cache.
-        let dm = match dedicated {
-            Some(options) => Some(Arc::new(Mutex::new(tx::Dedicated {
-                conn: sqlx::ConnectOptions::connect(&options).await?,
-                open: false,
-            }))),
+        let gate = Arc::new(Mutex::new(()));
+        let dm = match file {
+            Some(path) => Some(Arc::new(writer::Writer::start(
+                &writer::WriterOptions {
+                    path: &path,
+                    full_sync,
+                    cache_size: CACHE_SIZE,
+                },
+                Arc::clone(&gate),
+            )?)),
             None => None,
         };
         Ok(SqliteStore {
             pool,
-            writer: Arc::new(Mutex::new(())),
+            writer: gate,
             dm,
         })
     }
@@ -147,20 +151,23 @@ fn is_memory(url: &str) -> bool {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let gate = self.write_gate().await;
-        if let Some(dm) = &self.dm {
-            let mut d = Arc::clone(dm).lock_owned().await;
-            if d.open {
-                // Left open by a transaction dropped without a runtime; SQLite may also have
-                // ended it itself, so a failure here means there was nothing to roll back.
-                let _ = sqlx::query("ROLLBACK").execute(&mut d.conn).await;
-                d.open = false;
-            }
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut d.conn).await?;
-            d.open = true;
-            return Ok(Box::new(tx::SqliteTx::dedicated(d, gate)));
-        }
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Box::new(tx::SqliteTx::new(tx, gate)))
+    }
+
+    /// A file database's messages run on its writer thread (group commit, one hand-off per
+    /// message); an in-memory one's through [`Store::begin`].
+    async fn message(
+        &self,
+        device_id: &str,
+        session_id: &str,
+        now: Timestamp,
+        work: MessageWork,
+    ) -> Result<MessageDone, StoreError> {
+        match &self.dm {
+            Some(w) => w.message(device_id, session_id, now, work).await,
+            None => super::message_in_tx(self, device_id, session_id, now, work).await,
+        }
     }
 
     async fn create_device(&self, d: &NewDevice, now: Timestamp) -> Result<Device, StoreError> {

@@ -12,7 +12,8 @@ use omadm_server::model::{
     ResultItem, ServerAuth, SessionRecord,
 };
 use omadm_server::store::{
-    Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, Store, StoreError,
+    Changes, CommandUpdate, DeviceUpdate, MessageDone, MessageInput, MessageWork, NewAlert,
+    NewAudit, Store, StoreError, WorkOutput,
 };
 use serde_json::json;
 
@@ -1045,4 +1046,243 @@ pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn S
         .map(|c| c.id)
         .collect();
     assert_eq!(pending, [ids[1], ids[3], ids[4]]);
+}
+
+/// Runs `f` as the work of one message of `device`, session "1F", at `now`; its value is `f`'s
+/// second element.
+pub async fn message<T: Send + 'static>(
+    s: &dyn Store,
+    device: &str,
+    now: i64,
+    f: impl FnOnce(MessageInput<'_>) -> (Option<Changes>, T) + Send + 'static,
+) -> Result<(MessageDone, T), StoreError> {
+    let work: MessageWork = Box::new(move |input| {
+        let (changes, value) = f(input);
+        WorkOutput {
+            changes,
+            value: Box::new(value),
+        }
+    });
+    let mut done = s.message(device, "1F", now, work).await?;
+    let value = std::mem::replace(&mut done.value, Box::new(()));
+    Ok((done, *value.downcast::<T>().expect("the work's value")))
+}
+
+/// Store::message reads the device, its session and its pending commands, runs the work on
+/// them, writes what it returns and commits: two messages of one session (issue 7: on SQLite
+/// files this is the writer thread's path, elsewhere Store::begin's).
+pub async fn message_reads_runs_and_writes(s: Arc<dyn Store>) {
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    let get_id = s.enqueue("dev-1", &get("./DevInfo/Mod"), 2).await.unwrap();
+    let later = s
+        .enqueue("dev-1", &get("./DevDetail/SwV"), 2)
+        .await
+        .unwrap();
+
+    let (done, seen) = message(&*s, "dev-1", 50, move |input| {
+        let seen = (
+            input.device.map(|d| d.device_id.clone()),
+            input.session.is_some(),
+            input.pending.iter().map(|c| c.id).collect::<Vec<_>>(),
+        );
+        let changes = Changes {
+            device: DeviceUpdate {
+                client_nonce: Some(b"n1".to_vec()),
+                devinfo: Some([("Mod".to_owned(), "sim".to_owned())].into()),
+                last_seen: Some(50),
+                ..DeviceUpdate::default()
+            },
+            session: Some(session("1F", 1, b"after-1", None)),
+            commands: vec![CommandUpdate {
+                id: get_id,
+                state: CommandState::Sent,
+                status: None,
+                results: None,
+                children: None,
+                session_id: Some("1F".to_owned()),
+            }],
+            alerts: vec![NewAlert {
+                code: 1226,
+                correlator: None,
+                items: vec![item("200")],
+            }],
+            audit: vec![audit_line(Some("dev-1"), "session.started")],
+        };
+        (Some(changes), seen)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, (Some("dev-1".to_owned()), false, vec![get_id, later]));
+    assert!(done.known && !done.had_session);
+    assert_eq!(done.changes.as_ref().map(|c| c.commands.len()), Some(1));
+
+    let (done, seen) = message(&*s, "dev-1", 60, move |input| {
+        let d = input.device.expect("enrolled");
+        let seen = (
+            d.client_nonce.clone(),
+            d.devinfo.get("Mod").cloned(),
+            input.session.map(|s| (s.messages, s.state.clone())),
+            input
+                .pending
+                .iter()
+                .map(|c| (c.id, c.state))
+                .collect::<Vec<_>>(),
+        );
+        let changes = Changes {
+            session: Some(session("1F", 2, b"", Some(60))),
+            commands: vec![CommandUpdate {
+                id: get_id,
+                state: CommandState::Done,
+                status: Some(200),
+                results: Some(vec![ResultItem {
+                    source: Some("./DevInfo/Mod".to_owned()),
+                    format: Some("chr".to_owned()),
+                    type_: None,
+                    data: Some("sim".to_owned()),
+                }]),
+                children: None,
+                session_id: None,
+            }],
+            ..Changes::default()
+        };
+        (Some(changes), seen)
+    })
+    .await
+    .unwrap();
+    assert!(done.known && done.had_session);
+    assert_eq!(
+        seen,
+        (
+            b"n1".to_vec(),
+            Some("sim".to_owned()),
+            Some((1, b"after-1".to_vec())),
+            vec![(get_id, CommandState::Sent), (later, CommandState::Queued)]
+        )
+    );
+
+    let get_cmd = s.command("dev-1", get_id).await.unwrap().unwrap();
+    assert_eq!(get_cmd.state, CommandState::Done);
+    assert_eq!(get_cmd.status, Some(200));
+    assert_eq!(get_cmd.session_id.as_deref(), Some("1F"));
+    assert_eq!(get_cmd.results[0].data.as_deref(), Some("sim"));
+    assert_eq!(get_cmd.updated_at, 60);
+    let sessions = s.sessions("dev-1").await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!((sessions[0].messages, sessions[0].ended_at), (2, Some(60)));
+    let alerts = s.alerts("dev-1").await.unwrap();
+    assert_eq!((alerts.len(), alerts[0].session_id.as_str()), (1, "1F"));
+    let dev = s.device("dev-1").await.unwrap().unwrap();
+    assert_eq!(
+        (dev.client_nonce.as_slice(), dev.last_seen),
+        (&b"n1"[..], Some(50))
+    );
+    let log = s.audit_log(Some("dev-1"), 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].event.as_str(), log[0].at), ("session.started", 50));
+}
+
+/// A message of a device that is not enrolled writes its audit lines only; a work that returns
+/// no changes writes nothing.
+pub async fn message_of_unknown_device_writes_audit_only(s: Arc<dyn Store>) {
+    let (done, saw_device) = message(&*s, "ghost", 7, |input| {
+        let changes = Changes {
+            device: DeviceUpdate {
+                client_nonce: Some(b"x".to_vec()),
+                ..DeviceUpdate::default()
+            },
+            audit: vec![audit_line(Some("ghost"), "auth.unknown_device")],
+            ..Changes::default()
+        };
+        (
+            Some(changes),
+            input.device.is_some() || !input.pending.is_empty(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!saw_device && !done.known && !done.had_session);
+    let log = s.audit_log(None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].device_id.as_deref(), Some("ghost"));
+    assert!(s.device("ghost").await.unwrap().is_none());
+
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    let (done, ()) = message(&*s, "dev-1", 8, |_| (None, ())).await.unwrap();
+    assert!(done.known && done.changes.is_none());
+    assert!(s.sessions("dev-1").await.unwrap().is_empty());
+    assert_eq!(s.audit_log(None, 10).await.unwrap().len(), 1);
+}
+
+/// Concurrent messages are serialised per database: each reads what the ones before it wrote,
+/// even when several run in one transaction (the SQLite writer's group commit). Every message
+/// of a device adds one to a counter kept in its session state; one message that panics fails
+/// alone, with nothing of it written.
+pub async fn concurrent_messages_see_each_other_and_a_panic_fails_alone(s: Arc<dyn Store>) {
+    const DEVICES: usize = 8;
+    const EACH: u32 = 25;
+    for d in 0..DEVICES {
+        s.create_device(&new_device(&format!("dev-{d}")), 1)
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..(DEVICES as u32 * EACH + 1) {
+        let s = s.clone();
+        let device = format!("dev-{}", i as usize % DEVICES);
+        let panics = i == DEVICES as u32 * EACH;
+        tasks.push(tokio::spawn(async move {
+            let id = device.clone();
+            message(&*s, &id, i64::from(i), move |input| {
+                let n = input.session.map_or(0, |s| {
+                    u32::from_be_bytes(s.state.as_slice().try_into().expect("4 bytes"))
+                });
+                if panics {
+                    panic!("the work of message {i} panics (on purpose)");
+                }
+                let changes = Changes {
+                    session: Some(SessionRecord {
+                        device_id: device.clone(),
+                        ..session("1F", n + 1, &(n + 1).to_be_bytes(), None)
+                    }),
+                    audit: vec![audit_line(Some(&device), &format!("m-{i}"))],
+                    ..Changes::default()
+                };
+                (Some(changes), n)
+            })
+            .await
+            .map(|(_, n)| n)
+        }));
+    }
+    let mut ok = 0;
+    let mut panicked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::WorkPanicked) => panicked += 1,
+            Err(e) => panic!("unexpected store error: {e}"),
+        }
+    }
+    assert_eq!((ok, panicked), (DEVICES as u32 * EACH, 1));
+    for d in 0..DEVICES {
+        let sessions = s.sessions(&format!("dev-{d}")).await.unwrap();
+        assert_eq!(sessions[0].messages, EACH, "dev-{d}");
+        assert_eq!(sessions[0].state, EACH.to_be_bytes());
+    }
+    assert_eq!(
+        s.audit_log(None, 1000).await.unwrap().len(),
+        DEVICES * EACH as usize
+    );
+    // The store goes on after the panic.
+    let (done, ()) = message(&*s, "dev-0", 999, |_| {
+        (
+            Some(Changes {
+                audit: vec![audit_line(Some("dev-0"), "after")],
+                ..Changes::default()
+            }),
+            (),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(done.known);
 }

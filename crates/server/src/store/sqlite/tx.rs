@@ -16,36 +16,14 @@ use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
 
-/// The connection every DM message's transaction of a file database runs on (see
-/// [`super::SqliteStore`]): one connection keeps its page cache, which SQLite empties whenever
-/// another connection has written since the last transaction. `open` is true between its
-/// `BEGIN IMMEDIATE` and its `COMMIT` or `ROLLBACK`.
-pub(super) struct Dedicated {
-    pub(super) conn: SqliteConnection,
-    pub(super) open: bool,
-}
-
-impl std::fmt::Debug for Dedicated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dedicated")
-            .field("open", &self.open)
-            .finish()
-    }
-}
-
-/// Where a transaction runs: a pooled connection (in-memory databases), or the dedicated one.
-/// `None` once committed or rolled back.
-enum Conn {
-    Pooled(Option<Transaction<'static, Sqlite>>),
-    Dedicated(Option<OwnedMutexGuard<Dedicated>>),
-}
-
-/// An open `BEGIN IMMEDIATE` transaction. Dropping it rolls back: sqlx queues the ROLLBACK of a
-/// pooled connection before it returns to the pool; the dedicated connection's ROLLBACK runs on
-/// a task that holds the write gate until it is done.
+/// An open `BEGIN IMMEDIATE` transaction on a pooled connection. Dropping it rolls back: sqlx
+/// queues the ROLLBACK before the connection returns to the pool. (The DM endpoint's messages on
+/// a file database run on the writer thread instead, [`super::writer`].)
 pub(super) struct SqliteTx {
-    conn: Conn,
-    writer: Option<OwnedMutexGuard<()>>,
+    /// `None` once committed.
+    tx: Option<Transaction<'static, Sqlite>>,
+    /// Held until the transaction ends.
+    _writer: OwnedMutexGuard<()>,
     /// The device [`StoreTx::device`] found in this transaction: under the write lock it cannot
     /// have gone since, so [`StoreTx::apply`] need not look again.
     found: Option<String>,
@@ -54,49 +32,17 @@ pub(super) struct SqliteTx {
 impl SqliteTx {
     pub(super) fn new(tx: Transaction<'static, Sqlite>, writer: OwnedMutexGuard<()>) -> Self {
         SqliteTx {
-            conn: Conn::Pooled(Some(tx)),
-            writer: Some(writer),
-            found: None,
-        }
-    }
-
-    /// On the dedicated connection, after its `BEGIN IMMEDIATE`.
-    pub(super) fn dedicated(conn: OwnedMutexGuard<Dedicated>, writer: OwnedMutexGuard<()>) -> Self {
-        SqliteTx {
-            conn: Conn::Dedicated(Some(conn)),
-            writer: Some(writer),
+            tx: Some(tx),
+            _writer: writer,
             found: None,
         }
     }
 
     fn conn(&mut self) -> Result<&mut SqliteConnection, StoreError> {
-        match &mut self.conn {
-            Conn::Pooled(Some(tx)) => Ok(&mut **tx),
-            Conn::Dedicated(Some(d)) => Ok(&mut d.conn),
-            // Only commit and drop take the connection, and both consume the transaction.
-            _ => Err(StoreError::Db(sqlx::Error::PoolClosed)),
-        }
-    }
-}
-
-impl Drop for SqliteTx {
-    fn drop(&mut self) {
-        let Conn::Dedicated(slot) = &mut self.conn else {
-            return;
-        };
-        let Some(mut d) = slot.take() else { return };
-        if !d.open {
-            return;
-        }
-        let gate = self.writer.take();
-        // Without a runtime the transaction stays open; the next `begin` rolls it back.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                if sqlx::query("ROLLBACK").execute(&mut d.conn).await.is_ok() {
-                    d.open = false;
-                }
-                drop(gate);
-            });
+        match &mut self.tx {
+            Some(tx) => Ok(&mut **tx),
+            // Only commit takes the transaction, and it consumes it.
+            None => Err(StoreError::Db(sqlx::Error::PoolClosed)),
         }
     }
 }
@@ -165,17 +111,8 @@ impl StoreTx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        match &mut self.conn {
-            Conn::Pooled(slot) => {
-                if let Some(tx) = slot.take() {
-                    tx.commit().await?;
-                }
-            }
-            Conn::Dedicated(Some(d)) => {
-                sqlx::query("COMMIT").execute(&mut d.conn).await?;
-                d.open = false;
-            }
-            Conn::Dedicated(None) => {}
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
         }
         Ok(())
     }
