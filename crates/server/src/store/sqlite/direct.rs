@@ -4,13 +4,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use rusqlite::types::{ToSql, ValueRef};
-use rusqlite::{CachedStatement, Connection, Row};
+use rusqlite::{Connection, Row, Statement};
 
 use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
 use crate::store::codec::{self, corrupt, opt_to_json, state_text, to_json, Columns};
-use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError};
+use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAudit, StoreError};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
@@ -37,18 +39,127 @@ fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A cached statement and the next parameter to bind.
-struct Bound<'c> {
-    stmt: CachedStatement<'c>,
+/// A message's statements, prepared once for the writer thread's life (no parsing, no cache
+/// look-up per use). The multi-row ones are kept per row count.
+pub(super) struct Statements<'c> {
+    conn: &'c Connection,
+    device: Query<'c>,
+    session: Query<'c>,
+    pending: Query<'c>,
+    update_device: Statement<'c>,
+    upsert_session: Statement<'c>,
+    update_command: Statement<'c>,
+    insert_alert: Statement<'c>,
+    update_commands: HashMap<usize, Statement<'c>>,
+    insert_audit: HashMap<usize, Statement<'c>>,
+    /// BEGIN IMMEDIATE, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, in that order.
+    control: [Statement<'c>; 6],
+}
+
+/// A statement that returns rows, with its column names: the shared decoding reads columns by
+/// name, and a look-up here is cheaper than SQLite's (which asks for each name again and
+/// compares without case).
+struct Query<'c> {
+    stmt: Statement<'c>,
+    names: Vec<String>,
+}
+
+impl<'c> Query<'c> {
+    fn new(stmt: Statement<'c>) -> Query<'c> {
+        let names = stmt.column_names().into_iter().map(str::to_owned).collect();
+        Query { stmt, names }
+    }
+
+    fn bound(&mut self) -> Bound<'_, 'c> {
+        Bound {
+            stmt: &mut self.stmt,
+            names: &self.names,
+            next: 1,
+        }
+    }
+}
+
+/// The transaction control statements, in [`Statements`]' order.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Control {
+    Begin = 0,
+    Commit,
+    Rollback,
+    Savepoint,
+    Release,
+    RollbackTo,
+}
+
+/// Multi-row statements kept, at most.
+const KEEP_ROWS: usize = 64;
+
+impl<'c> Statements<'c> {
+    pub(super) fn prepare(conn: &'c Connection) -> Result<Statements<'c>, StoreError> {
+        let p = |sql: &str| conn.prepare(&numbered(sql));
+        Ok(Statements {
+            conn,
+            device: Query::new(p(codec::SELECT_DEVICE)?),
+            session: Query::new(p(codec::SELECT_SESSION)?),
+            pending: Query::new(p(codec::SELECT_COMMANDS_IN)?),
+            update_device: p(codec::UPDATE_DEVICE)?,
+            upsert_session: p(codec::UPSERT_SESSION)?,
+            update_command: p(codec::UPDATE_COMMAND)?,
+            insert_alert: p(codec::INSERT_ALERT)?,
+            update_commands: HashMap::new(),
+            insert_audit: HashMap::new(),
+            control: [
+                p("BEGIN IMMEDIATE")?,
+                p("COMMIT")?,
+                p("ROLLBACK")?,
+                p("SAVEPOINT message")?,
+                p("RELEASE message")?,
+                p("ROLLBACK TO message")?,
+            ],
+        })
+    }
+
+    /// Runs a transaction control statement.
+    pub(super) fn control(&mut self, c: Control) -> Result<(), StoreError> {
+        self.control[c as usize].raw_execute()?;
+        Ok(())
+    }
+}
+
+/// The statement of `rows` rows from `kept`, prepared on first use; `kept` is emptied when it
+/// would grow past [`KEEP_ROWS`] statements.
+fn rows_statement<'s, 'c>(
+    conn: &'c Connection,
+    kept: &'s mut HashMap<usize, Statement<'c>>,
+    rows: usize,
+    sql: impl FnOnce(usize) -> String,
+) -> Result<Bound<'s, 'c>, StoreError> {
+    if !kept.contains_key(&rows) {
+        if kept.len() >= KEEP_ROWS {
+            kept.clear();
+        }
+        kept.insert(rows, conn.prepare(&numbered(&sql(rows)))?);
+    }
+    match kept.get_mut(&rows) {
+        Some(stmt) => Ok(Bound::new(stmt)),
+        None => Err(StoreError::WriterGone),
+    }
+}
+
+/// A statement and the next parameter to bind.
+struct Bound<'s, 'c> {
+    stmt: &'s mut Statement<'c>,
+    /// The column names, for statements that return rows.
+    names: &'s [String],
     next: usize,
 }
 
-impl<'c> Bound<'c> {
-    fn prepare(conn: &'c Connection, sql: &str) -> Result<Bound<'c>, StoreError> {
-        Ok(Bound {
-            stmt: conn.prepare_cached(&numbered(sql))?,
+impl<'s, 'c> Bound<'s, 'c> {
+    fn new(stmt: &'s mut Statement<'c>) -> Bound<'s, 'c> {
+        Bound {
+            stmt,
+            names: &[],
             next: 1,
-        })
+        }
     }
 
     fn bind<T: ToSql>(&mut self, v: T) -> Result<&mut Self, StoreError> {
@@ -69,7 +180,7 @@ impl<'c> Bound<'c> {
         let mut rows = self.stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(decode(&RowColumns(row))?);
+            out.push(decode(&RowColumns(row, self.names))?);
         }
         Ok(out)
     }
@@ -81,18 +192,23 @@ impl<'c> Bound<'c> {
     ) -> Result<Option<T>, StoreError> {
         let mut rows = self.stmt.raw_query();
         match rows.next()? {
-            Some(row) => decode(&RowColumns(row)).map(Some),
+            Some(row) => decode(&RowColumns(row, self.names)).map(Some),
             None => Ok(None),
         }
     }
 }
 
 /// A rusqlite row as the shared decoding reads it.
-struct RowColumns<'r, 's>(&'r Row<'s>);
+struct RowColumns<'r, 's>(&'r Row<'s>, &'r [String]);
 
 impl RowColumns<'_, '_> {
     fn value(&self, name: &'static str) -> Result<ValueRef<'_>, StoreError> {
-        self.0.get_ref(name).map_err(|e| corrupt(name, e))
+        let i = self
+            .1
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| corrupt(name, "no such column"))?;
+        self.0.get_ref(i).map_err(|e| corrupt(name, e))
     }
 
     fn opt_int_of(&self, name: &'static str) -> Result<Option<i64>, StoreError> {
@@ -149,167 +265,162 @@ impl Columns for RowColumns<'_, '_> {
     }
 }
 
-pub(super) fn device(conn: &Connection, device_id: &str) -> Result<Option<Device>, StoreError> {
-    Bound::prepare(conn, codec::SELECT_DEVICE)?
-        .bind(device_id)?
-        .first(|r| codec::device(r))
-}
-
-pub(super) fn session(
-    conn: &Connection,
-    device_id: &str,
-    session_id: &str,
-) -> Result<Option<SessionRecord>, StoreError> {
-    Bound::prepare(conn, codec::SELECT_SESSION)?
-        .bind(device_id)?
-        .bind(session_id)?
-        .first(|r| codec::session(r))
-}
-
-/// The device's commands queued or sent, and those done with 202, oldest first.
-pub(super) fn pending(
-    conn: &Connection,
-    device_id: &str,
-) -> Result<Vec<QueuedCommand>, StoreError> {
-    Bound::prepare(conn, codec::SELECT_COMMANDS_IN)?
-        .bind(device_id)?
-        .bind(state_text(CommandState::Queued))?
-        .bind(state_text(CommandState::Sent))?
-        .all(|r| codec::command(r))
-}
-
-/// Writes a known device's changes (as [`super::tx`]'s `apply` does).
-pub(super) fn apply(
-    conn: &Connection,
-    device_id: &str,
-    changes: &Changes,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    update_device(conn, device_id, &changes.device)?;
-    if let Some(s) = &changes.session {
-        Bound::prepare(conn, codec::UPSERT_SESSION)?
+impl Statements<'_> {
+    pub(super) fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
+        self.device
+            .bound()
             .bind(device_id)?
-            .bind(&s.session_id)?
-            .bind(s.started_at)?
-            .bind(s.updated_at)?
-            .bind(s.ended_at)?
-            .bind(s.outcome.as_deref())?
-            .bind(i64::from(s.messages))?
-            .bind(s.state.as_slice())?
+            .first(|r| codec::device(r))
+    }
+
+    pub(super) fn session(
+        &mut self,
+        device_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.session
+            .bound()
+            .bind(device_id)?
+            .bind(session_id)?
+            .first(|r| codec::session(r))
+    }
+
+    /// The device's commands queued or sent, and those done with 202, oldest first.
+    pub(super) fn pending(&mut self, device_id: &str) -> Result<Vec<QueuedCommand>, StoreError> {
+        self.pending
+            .bound()
+            .bind(device_id)?
+            .bind(state_text(CommandState::Queued))?
+            .bind(state_text(CommandState::Sent))?
+            .all(|r| codec::command(r))
+    }
+
+    /// Writes a known device's changes (as [`super::tx`]'s `apply` does).
+    pub(super) fn apply(
+        &mut self,
+        device_id: &str,
+        changes: &Changes,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_device(device_id, &changes.device)?;
+        if let Some(s) = &changes.session {
+            Bound::new(&mut self.upsert_session)
+                .bind(device_id)?
+                .bind(&s.session_id)?
+                .bind(s.started_at)?
+                .bind(s.updated_at)?
+                .bind(s.ended_at)?
+                .bind(s.outcome.as_deref())?
+                .bind(i64::from(s.messages))?
+                .bind(s.state.as_slice())?
+                .execute()?;
+        }
+        if changes.commands.len() > 1 && batch::distinct(&changes.commands) {
+            for chunk in changes.commands.chunks(batch::MAX_ROWS) {
+                self.update_commands(device_id, chunk, now)?;
+            }
+        } else {
+            for c in &changes.commands {
+                self.update_command(device_id, c, now)?;
+            }
+        }
+        let session_id = changes
+            .session
+            .as_ref()
+            .map_or("", |s| s.session_id.as_str());
+        for a in &changes.alerts {
+            Bound::new(&mut self.insert_alert)
+                .bind(device_id)?
+                .bind(session_id)?
+                .bind(i64::from(a.code))?
+                .bind(a.correlator.as_deref())?
+                .bind(to_json("items", &a.items)?)?
+                .bind(now)?
+                .execute()?;
+        }
+        self.audit(&changes.audit, now)
+    }
+
+    fn update_device(&mut self, device_id: &str, d: &DeviceUpdate) -> Result<(), StoreError> {
+        if *d == DeviceUpdate::default() {
+            return Ok(());
+        }
+        Bound::new(&mut self.update_device)
+            .bind(device_id)?
+            .bind(d.client_nonce.as_deref())?
+            .bind(d.server_nonce.as_deref())?
+            .bind(opt_to_json("devinfo", d.devinfo.as_ref())?)?
+            .bind(d.dm_version.as_deref())?
+            .bind(d.last_seen)?
             .execute()?;
+        Ok(())
     }
-    if changes.commands.len() > 1 && batch::distinct(&changes.commands) {
-        for chunk in changes.commands.chunks(batch::MAX_ROWS) {
-            update_commands(conn, device_id, chunk, now)?;
-        }
-    } else {
-        for c in &changes.commands {
-            update_command(conn, device_id, c, now)?;
-        }
-    }
-    let session_id = changes
-        .session
-        .as_ref()
-        .map_or("", |s| s.session_id.as_str());
-    for a in &changes.alerts {
-        insert_alert(conn, device_id, session_id, a, now)?;
-    }
-    audit(conn, &changes.audit, now)
-}
 
-fn update_device(conn: &Connection, device_id: &str, d: &DeviceUpdate) -> Result<(), StoreError> {
-    if *d == DeviceUpdate::default() {
-        return Ok(());
-    }
-    Bound::prepare(conn, codec::UPDATE_DEVICE)?
-        .bind(device_id)?
-        .bind(d.client_nonce.as_deref())?
-        .bind(d.server_nonce.as_deref())?
-        .bind(opt_to_json("devinfo", d.devinfo.as_ref())?)?
-        .bind(d.dm_version.as_deref())?
-        .bind(d.last_seen)?
-        .execute()?;
-    Ok(())
-}
-
-fn update_command(
-    conn: &Connection,
-    device_id: &str,
-    c: &CommandUpdate,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    Bound::prepare(conn, codec::UPDATE_COMMAND)?
-        .bind(device_id)?
-        .bind(c.id)?
-        .bind(state_text(c.state))?
-        .bind(c.status.map(i64::from))?
-        .bind(opt_to_json("results", c.results.as_ref())?)?
-        .bind(opt_to_json("children", c.children.as_ref())?)?
-        .bind(c.session_id.as_deref())?
-        .bind(now)?
-        .execute()?;
-    Ok(())
-}
-
-/// Distinct commands of the device in one statement.
-fn update_commands(
-    conn: &Connection,
-    device_id: &str,
-    cs: &[CommandUpdate],
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let sql = batch::update_commands_sqlite(cs.len());
-    let mut q = Bound::prepare(conn, &sql)?;
-    q.bind(device_id)?.bind(now)?;
-    for c in cs {
-        q.bind(c.id)?
+    fn update_command(
+        &mut self,
+        device_id: &str,
+        c: &CommandUpdate,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        Bound::new(&mut self.update_command)
+            .bind(device_id)?
+            .bind(c.id)?
             .bind(state_text(c.state))?
             .bind(c.status.map(i64::from))?
             .bind(opt_to_json("results", c.results.as_ref())?)?
             .bind(opt_to_json("children", c.children.as_ref())?)?
-            .bind(c.session_id.as_deref())?;
+            .bind(c.session_id.as_deref())?
+            .bind(now)?
+            .execute()?;
+        Ok(())
     }
-    q.execute()?;
-    Ok(())
-}
 
-fn insert_alert(
-    conn: &Connection,
-    device_id: &str,
-    session_id: &str,
-    a: &NewAlert,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    Bound::prepare(conn, codec::INSERT_ALERT)?
-        .bind(device_id)?
-        .bind(session_id)?
-        .bind(i64::from(a.code))?
-        .bind(a.correlator.as_deref())?
-        .bind(to_json("items", &a.items)?)?
-        .bind(now)?
-        .execute()?;
-    Ok(())
-}
-
-/// Appends audit lines, [`batch::MAX_ROWS`] per statement.
-pub(super) fn audit(
-    conn: &Connection,
-    lines: &[NewAudit],
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    for chunk in lines.chunks(batch::MAX_ROWS) {
-        let sql = batch::insert_audit(chunk.len());
-        let mut q = Bound::prepare(conn, &sql)?;
-        for a in chunk {
-            q.bind(now)?
-                .bind(a.device_id.as_deref())?
-                .bind(a.session_id.as_deref())?
-                .bind(&a.event)?
-                .bind(to_json("detail", &a.detail)?)?;
+    /// Distinct commands of the device in one statement.
+    fn update_commands(
+        &mut self,
+        device_id: &str,
+        cs: &[CommandUpdate],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut q = rows_statement(
+            self.conn,
+            &mut self.update_commands,
+            cs.len(),
+            batch::update_commands_sqlite,
+        )?;
+        q.bind(device_id)?.bind(now)?;
+        for c in cs {
+            q.bind(c.id)?
+                .bind(state_text(c.state))?
+                .bind(c.status.map(i64::from))?
+                .bind(opt_to_json("results", c.results.as_ref())?)?
+                .bind(opt_to_json("children", c.children.as_ref())?)?
+                .bind(c.session_id.as_deref())?;
         }
         q.execute()?;
+        Ok(())
     }
-    Ok(())
+
+    /// Appends audit lines, [`batch::MAX_ROWS`] per statement.
+    pub(super) fn audit(&mut self, lines: &[NewAudit], now: Timestamp) -> Result<(), StoreError> {
+        for chunk in lines.chunks(batch::MAX_ROWS) {
+            let mut q = rows_statement(
+                self.conn,
+                &mut self.insert_audit,
+                chunk.len(),
+                batch::insert_audit,
+            )?;
+            for a in chunk {
+                q.bind(now)?
+                    .bind(a.device_id.as_deref())?
+                    .bind(a.session_id.as_deref())?
+                    .bind(&a.event)?
+                    .bind(to_json("detail", &a.detail)?)?;
+            }
+            q.execute()?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

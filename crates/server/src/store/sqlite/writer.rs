@@ -23,16 +23,16 @@ use std::sync::Arc;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{oneshot, Mutex};
 
-use super::direct;
+use super::direct::{Control, Statements};
 use crate::model::Timestamp;
 use crate::store::{run_work, MessageDone, MessageInput, MessageWork, StoreError};
 
 /// The most messages one transaction carries.
 pub const MAX_BATCH: usize = 64;
+/// WAL pages between automatic checkpoints (16 MiB of 4 KiB pages; SQLite's default is 1,000).
+const WAL_PAGES: u32 = 4096;
 /// Messages waiting for the thread, at most; more wait in their tasks (back-pressure).
 const QUEUE: usize = 1024;
-/// Prepared statements kept (the multi-row statements differ per row count).
-const STATEMENT_CACHE: usize = 128;
 
 /// One message for the thread.
 struct Job {
@@ -67,17 +67,30 @@ impl Writer {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let sync = if opts.full_sync { "FULL" } else { "NORMAL" };
+        // Savepoints' statement journals stay in memory (no temporary file per transaction);
+        // a checkpoint copies each page once however often it changed since the last one, so
+        // a larger WAL between checkpoints means less copying per message.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = {};",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = {}; \
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WAL_PAGES};",
             opts.cache_size
         ))?;
         let (jobs, queue) = mpsc::sync_channel(QUEUE);
+        let (ready, started) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("omadm-sqlite-writer".into())
-            .spawn(move || run(&conn, &queue, &gate))
+            .spawn(move || match Statements::prepare(&conn) {
+                Ok(mut stmts) => {
+                    let _ = ready.send(Ok(()));
+                    run(&mut stmts, &queue, &gate);
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            })
             .map_err(|_| StoreError::WriterGone)?;
+        started.recv().map_err(|_| StoreError::WriterGone)??;
         Ok(Writer { jobs })
     }
 
@@ -113,7 +126,7 @@ impl Writer {
 }
 
 /// The thread: a transaction per batch of waiting messages, until the store is dropped.
-fn run(conn: &Connection, queue: &Receiver<Job>, gate: &Mutex<()>) {
+fn run(stmts: &mut Statements<'_>, queue: &Receiver<Job>, gate: &Mutex<()>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -123,14 +136,13 @@ fn run(conn: &Connection, queue: &Receiver<Job>, gate: &Mutex<()>) {
             }
         }
         let _gate = gate.blocking_lock();
-        transaction(conn, batch);
+        transaction(stmts, batch);
     }
 }
 
 /// One transaction over `batch`; answers every job.
-fn transaction(conn: &Connection, batch: Vec<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let e = StoreError::from(e);
+fn transaction(stmts: &mut Statements<'_>, batch: Vec<Job>) {
+    if let Err(e) = stmts.control(Control::Begin) {
         for job in batch {
             let _ = job.reply.send(Err(same(&e)));
         }
@@ -138,10 +150,17 @@ fn transaction(conn: &Connection, batch: Vec<Job>) {
     }
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
-        let result = savepoint(conn, &job.device_id, &job.session_id, job.now, job.work);
-        answers.push((job.reply, result));
+        let Job {
+            device_id,
+            session_id,
+            now,
+            work,
+            reply,
+        } = job;
+        let result = savepoint(stmts, &device_id, &session_id, now, work);
+        answers.push((reply, result));
     }
-    match conn.execute_batch("COMMIT") {
+    match stmts.control(Control::Commit) {
         Ok(()) => {
             for (reply, result) in answers {
                 let _ = reply.send(result);
@@ -149,8 +168,7 @@ fn transaction(conn: &Connection, batch: Vec<Job>) {
         }
         Err(e) => {
             // Nothing of the batch is written: every message fails, the devices send again.
-            let _ = conn.execute_batch("ROLLBACK");
-            let e = StoreError::from(e);
+            let _ = stmts.control(Control::Rollback);
             for (reply, _) in answers {
                 let _ = reply.send(Err(same(&e)));
             }
@@ -160,36 +178,34 @@ fn transaction(conn: &Connection, batch: Vec<Job>) {
 
 /// One message inside its own savepoint: released when it succeeds, rolled back when not.
 fn savepoint(
-    conn: &Connection,
+    stmts: &mut Statements<'_>,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    conn.execute_batch("SAVEPOINT message")?;
-    let result = one(conn, device_id, session_id, now, work);
-    let end = if result.is_ok() {
-        "RELEASE message"
-    } else {
-        "ROLLBACK TO message; RELEASE message"
-    };
-    conn.execute_batch(end)?;
+    stmts.control(Control::Savepoint)?;
+    let result = one(stmts, device_id, session_id, now, work);
+    if result.is_err() {
+        stmts.control(Control::RollbackTo)?;
+    }
+    stmts.control(Control::Release)?;
     result
 }
 
 /// What [`crate::store::Store::message`] promises, on this connection.
 fn one(
-    conn: &Connection,
+    stmts: &mut Statements<'_>,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    let device = direct::device(conn, device_id)?;
+    let device = stmts.device(device_id)?;
     let (session, pending) = match &device {
         Some(_) => (
-            direct::session(conn, device_id, session_id)?,
-            direct::pending(conn, device_id)?,
+            stmts.session(device_id, session_id)?,
+            stmts.pending(device_id)?,
         ),
         None => (None, Vec::new()),
     };
@@ -201,9 +217,9 @@ fn one(
     let out = run_work(work, input)?;
     if let Some(changes) = &out.changes {
         if device.is_some() {
-            direct::apply(conn, device_id, changes, now)?;
+            stmts.apply(device_id, changes, now)?;
         } else {
-            direct::audit(conn, &changes.audit, now)?;
+            stmts.audit(&changes.audit, now)?;
         }
     }
     Ok(MessageDone {
