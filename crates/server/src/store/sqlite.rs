@@ -54,7 +54,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Held by every write of this process (see the module doc).
     writer: Arc<Mutex<()>>,
-    /// File databases: the thread DM messages' transactions run on ([`writer`]).
+    /// File databases: the connection DM messages' transactions run on ([`writer`]).
     dm: Option<Arc<writer::Writer>>,
 }
 
@@ -110,7 +110,7 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         let gate = Arc::new(Mutex::new(()));
         let dm = match file {
-            Some(path) => Some(Arc::new(writer::Writer::start(
+            Some(path) => Some(Arc::new(writer::Writer::open(
                 &writer::WriterOptions {
                     path: &path,
                     full_sync,

@@ -1,5 +1,6 @@
-//! A DM message's reads and writes on the writer thread's own connection (rusqlite, synchronous):
-//! the same statements as [`super::tx`] runs through sqlx, prepared once and cached.
+//! A DM message's reads and writes on the DM messages' own connection (rusqlite, synchronous,
+//! see [`super::writer`]): the same statements as [`super::tx`] runs through sqlx, parsed once
+//! and kept in the connection's statement cache.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 use rusqlite::types::{ToSql, ValueRef};
-use rusqlite::{Connection, Row, Statement};
+use rusqlite::{CachedStatement, Connection, Row};
 
 use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
@@ -39,50 +40,54 @@ fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A message's statements, prepared once for the writer thread's life (no parsing, no cache
-/// look-up per use). The multi-row ones are kept per row count.
-pub(super) struct Statements<'c> {
-    conn: &'c Connection,
-    device: Query<'c>,
-    session: Query<'c>,
-    pending: Query<'c>,
-    update_device: Statement<'c>,
-    upsert_session: Statement<'c>,
-    update_command: Statement<'c>,
-    insert_alert: Statement<'c>,
-    update_commands: HashMap<usize, Statement<'c>>,
-    insert_audit: HashMap<usize, Statement<'c>>,
-    /// BEGIN IMMEDIATE, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, in that order.
-    control: [Statement<'c>; 6],
+/// A message's statements, as SQLite reads them (`?N`), with the column names of those that
+/// return rows. They run through the connection's statement cache, so each is parsed once.
+pub(super) struct Statements {
+    device: Query,
+    session: Query,
+    pending: Query,
+    update_device: String,
+    upsert_session: String,
+    update_command: String,
+    insert_alert: String,
+    /// The multi-row statements, per row count (at most [`KEEP_ROWS`] kept).
+    update_commands: HashMap<usize, String>,
+    insert_audit: HashMap<usize, String>,
 }
 
 /// A statement that returns rows, with its column names: the shared decoding reads columns by
 /// name, and a look-up here is cheaper than SQLite's (which asks for each name again and
 /// compares without case).
-struct Query<'c> {
-    stmt: Statement<'c>,
+struct Query {
+    sql: String,
     names: Vec<String>,
 }
 
-impl<'c> Query<'c> {
-    fn new(stmt: Statement<'c>) -> Query<'c> {
-        let names = stmt.column_names().into_iter().map(str::to_owned).collect();
-        Query { stmt, names }
+impl Query {
+    fn new(conn: &Connection, sql: &str) -> Result<Query, StoreError> {
+        let sql = numbered(sql).into_owned();
+        let names = conn
+            .prepare_cached(&sql)?
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(Query { sql, names })
     }
 
-    fn bound(&mut self) -> Bound<'_, 'c> {
-        Bound {
-            stmt: &mut self.stmt,
+    fn bound<'s, 'c>(&'s self, conn: &'c Connection) -> Result<Bound<'s, 'c>, StoreError> {
+        Ok(Bound {
+            stmt: conn.prepare_cached(&self.sql)?,
             names: &self.names,
             next: 1,
-        }
+        })
     }
 }
 
-/// The transaction control statements, in [`Statements`]' order.
+/// The transaction control statements.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Control {
-    Begin = 0,
+    Begin,
     Commit,
     Rollback,
     Savepoint,
@@ -90,76 +95,99 @@ pub(super) enum Control {
     RollbackTo,
 }
 
+impl Control {
+    fn sql(self) -> &'static str {
+        match self {
+            Control::Begin => "BEGIN IMMEDIATE",
+            Control::Commit => "COMMIT",
+            Control::Rollback => "ROLLBACK",
+            Control::Savepoint => "SAVEPOINT message",
+            Control::Release => "RELEASE message",
+            Control::RollbackTo => "ROLLBACK TO message",
+        }
+    }
+}
+
 /// Multi-row statements kept, at most.
 const KEEP_ROWS: usize = 64;
+/// Statements the connection keeps parsed: the fixed ones and the multi-row ones of the usual
+/// row counts.
+pub(super) const STATEMENT_CACHE: usize = 64;
 
-impl<'c> Statements<'c> {
-    pub(super) fn prepare(conn: &'c Connection) -> Result<Statements<'c>, StoreError> {
-        let p = |sql: &str| conn.prepare(&numbered(sql));
+impl Statements {
+    /// Checks every statement against the schema (parsing it into the connection's cache).
+    pub(super) fn prepare(conn: &Connection) -> Result<Statements, StoreError> {
+        let p = |sql: &str| -> Result<String, StoreError> {
+            let sql = numbered(sql).into_owned();
+            conn.prepare_cached(&sql)?;
+            Ok(sql)
+        };
+        for c in [
+            Control::Begin,
+            Control::Commit,
+            Control::Rollback,
+            Control::Savepoint,
+            Control::Release,
+            Control::RollbackTo,
+        ] {
+            conn.prepare_cached(c.sql())?;
+        }
         Ok(Statements {
-            conn,
-            device: Query::new(p(codec::SELECT_DEVICE)?),
-            session: Query::new(p(codec::SELECT_SESSION)?),
-            pending: Query::new(p(codec::SELECT_COMMANDS_IN)?),
+            device: Query::new(conn, codec::SELECT_DEVICE)?,
+            session: Query::new(conn, codec::SELECT_SESSION)?,
+            pending: Query::new(conn, codec::SELECT_COMMANDS_IN)?,
             update_device: p(codec::UPDATE_DEVICE)?,
             upsert_session: p(codec::UPSERT_SESSION)?,
             update_command: p(codec::UPDATE_COMMAND)?,
             insert_alert: p(codec::INSERT_ALERT)?,
             update_commands: HashMap::new(),
             insert_audit: HashMap::new(),
-            control: [
-                p("BEGIN IMMEDIATE")?,
-                p("COMMIT")?,
-                p("ROLLBACK")?,
-                p("SAVEPOINT message")?,
-                p("RELEASE message")?,
-                p("ROLLBACK TO message")?,
-            ],
         })
-    }
-
-    /// Runs a transaction control statement.
-    pub(super) fn control(&mut self, c: Control) -> Result<(), StoreError> {
-        self.control[c as usize].raw_execute()?;
-        Ok(())
     }
 }
 
-/// The statement of `rows` rows from `kept`, prepared on first use; `kept` is emptied when it
+/// Runs a transaction control statement.
+pub(super) fn control(conn: &Connection, c: Control) -> Result<(), StoreError> {
+    conn.prepare_cached(c.sql())?.raw_execute()?;
+    Ok(())
+}
+
+/// The statement of `rows` rows from `kept`, written on first use; `kept` is emptied when it
 /// would grow past [`KEEP_ROWS`] statements.
 fn rows_statement<'s, 'c>(
     conn: &'c Connection,
-    kept: &'s mut HashMap<usize, Statement<'c>>,
+    kept: &'s mut HashMap<usize, String>,
     rows: usize,
     sql: impl FnOnce(usize) -> String,
 ) -> Result<Bound<'s, 'c>, StoreError> {
-    if !kept.contains_key(&rows) {
-        if kept.len() >= KEEP_ROWS {
-            kept.clear();
-        }
-        kept.insert(rows, conn.prepare(&numbered(&sql(rows)))?);
+    if !kept.contains_key(&rows) && kept.len() >= KEEP_ROWS {
+        kept.clear();
     }
-    match kept.get_mut(&rows) {
-        Some(stmt) => Ok(Bound::new(stmt)),
-        None => Err(StoreError::WriterGone),
-    }
+    let text = kept
+        .entry(rows)
+        .or_insert_with(|| numbered(&sql(rows)).into_owned());
+    Ok(Bound {
+        stmt: conn.prepare_cached(text)?,
+        names: &[],
+        next: 1,
+    })
 }
 
 /// A statement and the next parameter to bind.
 struct Bound<'s, 'c> {
-    stmt: &'s mut Statement<'c>,
+    stmt: CachedStatement<'c>,
     /// The column names, for statements that return rows.
     names: &'s [String],
     next: usize,
 }
 
 impl<'s, 'c> Bound<'s, 'c> {
-    fn new(stmt: &'s mut Statement<'c>) -> Bound<'s, 'c> {
-        Bound {
-            stmt,
+    fn new(conn: &'c Connection, sql: &str) -> Result<Bound<'s, 'c>, StoreError> {
+        Ok(Bound {
+            stmt: conn.prepare_cached(sql)?,
             names: &[],
             next: 1,
-        }
+        })
     }
 
     fn bind<T: ToSql>(&mut self, v: T) -> Result<&mut Self, StoreError> {
@@ -265,30 +293,39 @@ impl Columns for RowColumns<'_, '_> {
     }
 }
 
-impl Statements<'_> {
-    pub(super) fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
+impl Statements {
+    pub(super) fn device(
+        &self,
+        conn: &Connection,
+        device_id: &str,
+    ) -> Result<Option<Device>, StoreError> {
         self.device
-            .bound()
+            .bound(conn)?
             .bind(device_id)?
             .first(|r| codec::device(r))
     }
 
     pub(super) fn session(
-        &mut self,
+        &self,
+        conn: &Connection,
         device_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
         self.session
-            .bound()
+            .bound(conn)?
             .bind(device_id)?
             .bind(session_id)?
             .first(|r| codec::session(r))
     }
 
     /// The device's commands queued or sent, and those done with 202, oldest first.
-    pub(super) fn pending(&mut self, device_id: &str) -> Result<Vec<QueuedCommand>, StoreError> {
+    pub(super) fn pending(
+        &self,
+        conn: &Connection,
+        device_id: &str,
+    ) -> Result<Vec<QueuedCommand>, StoreError> {
         self.pending
-            .bound()
+            .bound(conn)?
             .bind(device_id)?
             .bind(state_text(CommandState::Queued))?
             .bind(state_text(CommandState::Sent))?
@@ -298,13 +335,14 @@ impl Statements<'_> {
     /// Writes a known device's changes (as [`super::tx`]'s `apply` does).
     pub(super) fn apply(
         &mut self,
+        conn: &Connection,
         device_id: &str,
         changes: &Changes,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.update_device(device_id, &changes.device)?;
+        self.update_device(conn, device_id, &changes.device)?;
         if let Some(s) = &changes.session {
-            Bound::new(&mut self.upsert_session)
+            Bound::new(conn, &self.upsert_session)?
                 .bind(device_id)?
                 .bind(&s.session_id)?
                 .bind(s.started_at)?
@@ -317,11 +355,11 @@ impl Statements<'_> {
         }
         if changes.commands.len() > 1 && batch::distinct(&changes.commands) {
             for chunk in changes.commands.chunks(batch::MAX_ROWS) {
-                self.update_commands(device_id, chunk, now)?;
+                self.update_commands(conn, device_id, chunk, now)?;
             }
         } else {
             for c in &changes.commands {
-                self.update_command(device_id, c, now)?;
+                self.update_command(conn, device_id, c, now)?;
             }
         }
         let session_id = changes
@@ -329,7 +367,7 @@ impl Statements<'_> {
             .as_ref()
             .map_or("", |s| s.session_id.as_str());
         for a in &changes.alerts {
-            Bound::new(&mut self.insert_alert)
+            Bound::new(conn, &self.insert_alert)?
                 .bind(device_id)?
                 .bind(session_id)?
                 .bind(i64::from(a.code))?
@@ -338,14 +376,19 @@ impl Statements<'_> {
                 .bind(now)?
                 .execute()?;
         }
-        self.audit(&changes.audit, now)
+        self.audit(conn, &changes.audit, now)
     }
 
-    fn update_device(&mut self, device_id: &str, d: &DeviceUpdate) -> Result<(), StoreError> {
+    fn update_device(
+        &self,
+        conn: &Connection,
+        device_id: &str,
+        d: &DeviceUpdate,
+    ) -> Result<(), StoreError> {
         if *d == DeviceUpdate::default() {
             return Ok(());
         }
-        Bound::new(&mut self.update_device)
+        Bound::new(conn, &self.update_device)?
             .bind(device_id)?
             .bind(d.client_nonce.as_deref())?
             .bind(d.server_nonce.as_deref())?
@@ -357,12 +400,13 @@ impl Statements<'_> {
     }
 
     fn update_command(
-        &mut self,
+        &self,
+        conn: &Connection,
         device_id: &str,
         c: &CommandUpdate,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        Bound::new(&mut self.update_command)
+        Bound::new(conn, &self.update_command)?
             .bind(device_id)?
             .bind(c.id)?
             .bind(state_text(c.state))?
@@ -378,12 +422,13 @@ impl Statements<'_> {
     /// Distinct commands of the device in one statement.
     fn update_commands(
         &mut self,
+        conn: &Connection,
         device_id: &str,
         cs: &[CommandUpdate],
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut q = rows_statement(
-            self.conn,
+            conn,
             &mut self.update_commands,
             cs.len(),
             batch::update_commands_sqlite,
@@ -402,10 +447,15 @@ impl Statements<'_> {
     }
 
     /// Appends audit lines, [`batch::MAX_ROWS`] per statement.
-    pub(super) fn audit(&mut self, lines: &[NewAudit], now: Timestamp) -> Result<(), StoreError> {
+    pub(super) fn audit(
+        &mut self,
+        conn: &Connection,
+        lines: &[NewAudit],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         for chunk in lines.chunks(batch::MAX_ROWS) {
             let mut q = rows_statement(
-                self.conn,
+                conn,
                 &mut self.insert_audit,
                 chunk.len(),
                 batch::insert_audit,

@@ -1,29 +1,30 @@
-//! The writer thread of a SQLite file: every DM message's transaction runs here, whole, on one
-//! connection of its own (issue 7).
+//! The DM messages of a SQLite file: every message's transaction runs whole, synchronously, on
+//! one connection of their own (rusqlite), by whichever message's task holds it (issue 7).
 //!
 //! Through sqlx each statement of a message was a round trip to the connection's worker thread,
-//! about 9 per message, all inside the database's write lock, and the thread switches were most
-//! of the server's CPU time (docs/performance.md). Here a message is one hand-off: its reads,
-//! its work (the engine) and its writes run in a row on this thread, statements prepared once.
+//! about 9 per message, all inside the database's write lock; a thread of our own still cost two
+//! thread switches per message and left the runtime's workers idle meanwhile. Here a message's
+//! task puts its message in the queue and takes the connection; the task that gets it runs, in
+//! one `BEGIN IMMEDIATE` ... `COMMIT`, every message then waiting (up to [`MAX_BATCH`]): its own
+//! and those of the tasks queued behind it, whose answers it hands over (group commit). Each
+//! message runs inside a savepoint of its own, so a message that fails is rolled back alone;
+//! every answer is released only after the commit. The connection keeps its page cache warm
+//! (SQLite empties a connection's cache when another connection wrote since its last
+//! transaction).
 //!
-//! Group commit: the messages waiting when the thread turns to the queue (up to [`MAX_BATCH`])
-//! run in one `BEGIN IMMEDIATE` ... `COMMIT`, each inside a savepoint of its own, so a message
-//! that fails is rolled back alone; every answer is released only after the commit. The
-//! connection's page cache stays warm (SQLite empties a connection's cache when another
-//! connection wrote since its last transaction).
-//!
-//! The thread holds the store's in-process write gate for each transaction, as every other
-//! writer of the store does, and SQLite's write lock guards against other processes on the file
-//! (busy timeout [`super::BUSY_TIMEOUT`]).
+//! The transaction holds the store's in-process write gate, as every other writer of the store
+//! does. Another process's write lock on the file is waited for without blocking the runtime:
+//! the connection's own busy timeout is zero, and a busy `BEGIN IMMEDIATE` is tried again after
+//! a short sleep, for up to [`super::BUSY_TIMEOUT`].
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{oneshot, Mutex};
 
-use super::direct::{Control, Statements};
+use super::direct::{self, Control, Statements};
 use crate::model::Timestamp;
 use crate::store::{run_work, MessageDone, MessageInput, MessageWork, StoreError};
 
@@ -31,10 +32,11 @@ use crate::store::{run_work, MessageDone, MessageInput, MessageWork, StoreError}
 pub const MAX_BATCH: usize = 64;
 /// WAL pages between automatic checkpoints (16 MiB of 4 KiB pages; SQLite's default is 1,000).
 const WAL_PAGES: u32 = 4096;
-/// Messages waiting for the thread, at most; more wait in their tasks (back-pressure).
-const QUEUE: usize = 1024;
+/// The first wait after a busy `BEGIN IMMEDIATE`; it doubles up to [`BUSY_WAIT_MAX`].
+const BUSY_WAIT: Duration = Duration::from_millis(1);
+const BUSY_WAIT_MAX: Duration = Duration::from_millis(20);
 
-/// One message for the thread.
+/// One message waiting for the connection.
 struct Job {
     device_id: String,
     session_id: String,
@@ -43,13 +45,28 @@ struct Job {
     reply: oneshot::Sender<Result<MessageDone, StoreError>>,
 }
 
-/// The handle the store keeps; dropping it stops the thread once the queue is empty.
-#[derive(Debug)]
-pub(super) struct Writer {
-    jobs: SyncSender<Job>,
+/// The connection and its statements.
+struct Conn {
+    db: Connection,
+    stmts: Statements,
 }
 
-/// How the writer's connection is set up, from the store's URL.
+/// The DM messages' connection of a file database.
+pub(super) struct Writer {
+    conn: Mutex<Conn>,
+    /// Messages waiting for the connection.
+    queue: StdMutex<Vec<Job>>,
+    /// The store's in-process write gate.
+    gate: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// How the connection is set up, from the store's URL.
 pub(super) struct WriterOptions<'a> {
     pub path: &'a Path,
     pub full_sync: bool,
@@ -57,44 +74,35 @@ pub(super) struct WriterOptions<'a> {
 }
 
 impl Writer {
-    /// Opens the writer's connection (the schema must be migrated already) and starts its thread.
-    pub(super) fn start(
+    /// Opens the connection (the schema must be migrated already) and checks every statement.
+    pub(super) fn open(
         opts: &WriterOptions<'_>,
         gate: Arc<Mutex<()>>,
     ) -> Result<Writer, StoreError> {
-        let conn = Connection::open_with_flags(
+        let db = Connection::open_with_flags(
             opts.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        db.busy_timeout(Duration::ZERO)?;
+        db.set_prepared_statement_cache_capacity(direct::STATEMENT_CACHE);
         let sync = if opts.full_sync { "FULL" } else { "NORMAL" };
         // Savepoints' statement journals stay in memory (no temporary file per transaction);
         // a checkpoint copies each page once however often it changed since the last one, so
         // a larger WAL between checkpoints means less copying per message.
-        conn.execute_batch(&format!(
+        db.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = {}; \
              PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WAL_PAGES};",
             opts.cache_size
         ))?;
-        let (jobs, queue) = mpsc::sync_channel(QUEUE);
-        let (ready, started) = mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("omadm-sqlite-writer".into())
-            .spawn(move || match Statements::prepare(&conn) {
-                Ok(mut stmts) => {
-                    let _ = ready.send(Ok(()));
-                    run(&mut stmts, &queue, &gate);
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                }
-            })
-            .map_err(|_| StoreError::WriterGone)?;
-        started.recv().map_err(|_| StoreError::WriterGone)??;
-        Ok(Writer { jobs })
+        let stmts = Statements::prepare(&db)?;
+        Ok(Writer {
+            conn: Mutex::new(Conn { db, stmts }),
+            queue: StdMutex::new(Vec::new()),
+            gate,
+        })
     }
 
-    /// Runs one message on the thread and waits for its commit.
+    /// Runs one message and waits for its commit.
     pub(super) async fn message(
         &self,
         device_id: &str,
@@ -102,52 +110,79 @@ impl Writer {
         now: Timestamp,
         work: MessageWork,
     ) -> Result<MessageDone, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let mut job = Job {
+        let (reply, mut answer) = oneshot::channel();
+        self.lock_queue().push(Job {
             device_id: device_id.to_owned(),
             session_id: session_id.to_owned(),
             now,
             work,
             reply,
-        };
-        // A full queue waits here, on the runtime, without blocking a worker thread.
+        });
+        // Until the message is done: by the task that holds the connection, or by this one
+        // once it holds it (a batch that stops short of this message leaves it for the next).
         loop {
-            match self.jobs.try_send(job) {
-                Ok(()) => break,
-                Err(mpsc::TrySendError::Full(j)) => {
-                    job = j;
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                }
-                Err(mpsc::TrySendError::Disconnected(_)) => return Err(StoreError::WriterGone),
+            let conn = self.conn.lock();
+            tokio::pin!(conn);
+            tokio::select! {
+                biased;
+                done = &mut answer => return done.map_err(|_| StoreError::WriterGone)?,
+                mut conn = &mut conn => self.run(&mut conn).await,
             }
         }
-        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        // A panic while holding the queue's lock cannot leave it half-changed (push and take).
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// With the connection held: one transaction over the waiting messages, if any.
+    async fn run(&self, conn: &mut Conn) {
+        if self.lock_queue().is_empty() {
+            return;
+        }
+        let _gate = self.gate.lock().await;
+        if let Err(e) = begin(conn).await {
+            for job in self.take() {
+                let _ = job.reply.send(Err(same(&e)));
+            }
+            return;
+        }
+        // Taken only now: a task dropped while waiting above leaves the messages queued for
+        // the next one.
+        let batch = self.take();
+        transaction(conn, batch);
+    }
+
+    fn take(&self) -> Vec<Job> {
+        let mut queue = self.lock_queue();
+        let n = queue.len().min(MAX_BATCH);
+        queue.drain(..n).collect()
     }
 }
 
-/// The thread: a transaction per batch of waiting messages, until the store is dropped.
-fn run(stmts: &mut Statements<'_>, queue: &Receiver<Job>, gate: &Mutex<()>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+/// `BEGIN IMMEDIATE`, waiting (asleep) while another process holds the write lock.
+async fn begin(conn: &mut Conn) -> Result<(), StoreError> {
+    let started = Instant::now();
+    let mut wait = BUSY_WAIT;
+    loop {
+        match direct::control(&conn.db, Control::Begin) {
+            Err(StoreError::Sqlite(e))
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < super::BUSY_TIMEOUT =>
+            {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(BUSY_WAIT_MAX);
             }
+            other => return other,
         }
-        let _gate = gate.blocking_lock();
-        transaction(stmts, batch);
     }
 }
 
-/// One transaction over `batch`; answers every job.
-fn transaction(stmts: &mut Statements<'_>, batch: Vec<Job>) {
-    if let Err(e) = stmts.control(Control::Begin) {
-        for job in batch {
-            let _ = job.reply.send(Err(same(&e)));
-        }
-        return;
-    }
+/// One open transaction over `batch`, committed; answers every job.
+fn transaction(conn: &mut Conn, batch: Vec<Job>) {
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let Job {
@@ -157,10 +192,10 @@ fn transaction(stmts: &mut Statements<'_>, batch: Vec<Job>) {
             work,
             reply,
         } = job;
-        let result = savepoint(stmts, &device_id, &session_id, now, work);
+        let result = savepoint(conn, &device_id, &session_id, now, work);
         answers.push((reply, result));
     }
-    match stmts.control(Control::Commit) {
+    match direct::control(&conn.db, Control::Commit) {
         Ok(()) => {
             for (reply, result) in answers {
                 let _ = reply.send(result);
@@ -168,7 +203,7 @@ fn transaction(stmts: &mut Statements<'_>, batch: Vec<Job>) {
         }
         Err(e) => {
             // Nothing of the batch is written: every message fails, the devices send again.
-            let _ = stmts.control(Control::Rollback);
+            let _ = direct::control(&conn.db, Control::Rollback);
             for (reply, _) in answers {
                 let _ = reply.send(Err(same(&e)));
             }
@@ -178,34 +213,35 @@ fn transaction(stmts: &mut Statements<'_>, batch: Vec<Job>) {
 
 /// One message inside its own savepoint: released when it succeeds, rolled back when not.
 fn savepoint(
-    stmts: &mut Statements<'_>,
+    conn: &mut Conn,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    stmts.control(Control::Savepoint)?;
-    let result = one(stmts, device_id, session_id, now, work);
+    direct::control(&conn.db, Control::Savepoint)?;
+    let result = one(conn, device_id, session_id, now, work);
     if result.is_err() {
-        stmts.control(Control::RollbackTo)?;
+        direct::control(&conn.db, Control::RollbackTo)?;
     }
-    stmts.control(Control::Release)?;
+    direct::control(&conn.db, Control::Release)?;
     result
 }
 
 /// What [`crate::store::Store::message`] promises, on this connection.
 fn one(
-    stmts: &mut Statements<'_>,
+    conn: &mut Conn,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    let device = stmts.device(device_id)?;
+    let Conn { db, stmts } = conn;
+    let device = stmts.device(db, device_id)?;
     let (session, pending) = match &device {
         Some(_) => (
-            stmts.session(device_id, session_id)?,
-            stmts.pending(device_id)?,
+            stmts.session(db, device_id, session_id)?,
+            stmts.pending(db, device_id)?,
         ),
         None => (None, Vec::new()),
     };
@@ -217,9 +253,9 @@ fn one(
     let out = run_work(work, input)?;
     if let Some(changes) = &out.changes {
         if device.is_some() {
-            stmts.apply(device_id, changes, now)?;
+            stmts.apply(db, device_id, changes, now)?;
         } else {
-            stmts.audit(&changes.audit, now)?;
+            stmts.audit(db, &changes.audit, now)?;
         }
     }
     Ok(MessageDone {
