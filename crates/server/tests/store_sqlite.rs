@@ -290,3 +290,37 @@ async fn a_message_failing_in_a_group_commit_is_rolled_back_alone() {
     }
     assert_eq!(s.audit_log(None, 100).await.unwrap().len(), 19);
 }
+
+/// Two stores on one file stand for two server processes: their DM connections take SQLite's
+/// write lock in turn (a busy lock is waited for asleep and tried again), and every message
+/// reads what the messages before it wrote, whichever store ran them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_of_two_stores_on_one_file_are_serialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    let stores = [open(&url).await, open(&url).await];
+    stores[0]
+        .create_device(&new_device("dev-1"), 1)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let s = stores[i as usize % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            store_suite::message(&*s, "dev-1", i64::from(i), |input| {
+                let n = input.session.map_or(0, |s| s.messages);
+                let changes = Changes {
+                    session: Some(session("1F", n + 1, b"x", None)),
+                    ..Changes::default()
+                };
+                (Some(changes), ())
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let sessions = stores[1].sessions("dev-1").await.unwrap();
+    assert_eq!(sessions[0].messages, 60);
+}
