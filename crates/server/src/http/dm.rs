@@ -93,10 +93,20 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
         };
         let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
         match engine::process_peeked(&cfg, ctx, inbound, &peek, &mut nonce) {
-            Ok(mut out) => WorkOutput {
-                changes: Some(std::mem::take(&mut out.changes)),
-                value: Box::new(Ok::<_, EngineError>(out)),
-            },
+            Ok(mut out) => {
+                let mut changes = std::mem::take(&mut out.changes);
+                // Package #1 brings DevInfo every session; unchanged, it is not written again.
+                if input
+                    .device
+                    .is_some_and(|d| changes.device.devinfo.as_ref() == Some(&d.devinfo))
+                {
+                    changes.device.devinfo = None;
+                }
+                WorkOutput {
+                    changes: Some(changes),
+                    value: Box::new(Ok::<_, EngineError>(out)),
+                }
+            }
             Err(e) => WorkOutput {
                 changes: None,
                 value: Box::new(Err::<Outbound, _>(e)),
