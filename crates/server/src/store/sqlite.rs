@@ -10,6 +10,7 @@
 //! same task would wait for itself; the DM endpoint never does.
 
 mod campaign;
+mod checkpoint;
 mod direct;
 mod rows;
 mod tx;

@@ -24,14 +24,13 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{oneshot, Mutex};
 
+use super::checkpoint::Checkpointer;
 use super::direct::{self, Control, Statements};
 use crate::model::Timestamp;
 use crate::store::{run_work, MessageDone, MessageInput, MessageWork, StoreError};
 
 /// The most messages one transaction carries.
 pub const MAX_BATCH: usize = 64;
-/// WAL pages between automatic checkpoints (16 MiB of 4 KiB pages; SQLite's default is 1,000).
-const WAL_PAGES: u32 = 4096;
 /// The first wait after a busy `BEGIN IMMEDIATE`; it doubles up to [`BUSY_WAIT_MAX`].
 const BUSY_WAIT: Duration = Duration::from_millis(1);
 const BUSY_WAIT_MAX: Duration = Duration::from_millis(20);
@@ -53,7 +52,9 @@ struct Conn {
 
 /// The DM messages' connection of a file database.
 pub(super) struct Writer {
-    conn: Mutex<Conn>,
+    conn: Arc<Mutex<Conn>>,
+    /// Checkpoints the WAL (the connection does not, see [`super::checkpoint`]).
+    checkpoints: Checkpointer,
     /// Messages waiting for the connection.
     queue: StdMutex<Vec<Job>>,
     /// The store's in-process write gate.
@@ -87,16 +88,17 @@ impl Writer {
         db.set_prepared_statement_cache_capacity(direct::STATEMENT_CACHE);
         let sync = if opts.full_sync { "FULL" } else { "NORMAL" };
         // Savepoints' statement journals stay in memory (no temporary file per transaction);
-        // a checkpoint copies each page once however often it changed since the last one, so
-        // a larger WAL between checkpoints means less copying per message.
+        // checkpoints are the checkpointer's.
         db.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = {}; \
-             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WAL_PAGES};",
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
             opts.cache_size
         ))?;
         let stmts = Statements::prepare(&db)?;
+        let conn = Arc::new(Mutex::new(Conn { db, stmts }));
         Ok(Writer {
-            conn: Mutex::new(Conn { db, stmts }),
+            checkpoints: Checkpointer::start(opts.path, Arc::clone(&conn))?,
+            conn,
             queue: StdMutex::new(Vec::new()),
             gate,
         })
@@ -153,7 +155,9 @@ impl Writer {
         // Taken only now: a task dropped while waiting above leaves the messages queued for
         // the next one.
         let batch = self.take();
+        let n = batch.len() as u64;
         transaction(conn, batch);
+        self.checkpoints.committed(n);
     }
 
     fn take(&self) -> Vec<Job> {
