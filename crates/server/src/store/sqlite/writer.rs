@@ -145,6 +145,9 @@ impl Writer {
         if self.lock_queue().is_empty() {
             return;
         }
+        // Messages whose tasks are ready to run on this worker join this transaction first
+        // (a larger group commit for the cost of one turn of the scheduler).
+        tokio::task::yield_now().await;
         let _gate = self.gate.lock().await;
         if let Err(e) = begin(conn).await {
             for job in self.take() {
