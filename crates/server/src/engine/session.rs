@@ -124,9 +124,12 @@ pub fn process(
     let Some(dev) = ctx.device else {
         return unknown_device(cfg, msg, enc, nonce);
     };
+    // Parsed once: the repeat check and the session both read it.
+    let mut stored = ctx.session.and_then(|r| SessionState::from_bytes(&r.state));
     if let Some(out) = ctx
         .session
-        .and_then(|r| replayed(r, msg, inbound, enc, now))
+        .zip(stored.as_ref())
+        .and_then(|(r, st)| replayed(r, st, msg, inbound, enc, now))
     {
         return Ok(out);
     }
@@ -144,7 +147,7 @@ pub fn process(
     };
     let mut restarted = false;
     let (st, rec, fresh) = match ctx.session {
-        Some(r) if r.ended_at.is_none() => match SessionState::from_bytes(&r.state) {
+        Some(r) if r.ended_at.is_none() => match stored.take() {
             // A package #1 with MsgID 1 in a running session: the device started over (what
             // the old one left unanswered fails below, with every command still `sent`).
             Some(st) if pkg1 && msg.hdr.msg_id.trim() == "1" && st.msg_id > 0 => {
@@ -164,7 +167,7 @@ pub fn process(
                 && r.outcome.as_deref() == Some(outcome::COMPLETED)
                 && challenges_server(msg) =>
         {
-            match SessionState::from_bytes(&r.state) {
+            match stored.take() {
                 Some(st) if st.msg_id > 0 => {
                     let mut rec = r.clone();
                     rec.ended_at = None;
@@ -555,13 +558,13 @@ fn challenges_server(msg: &Message) -> bool {
 /// The stored answer to a message sent again byte for byte (see [`super::state::Replay`]).
 fn replayed(
     r: &SessionRecord,
+    st: &SessionState,
     msg: &Message,
     inbound: Inbound<'_>,
     enc: Encoding,
     now: i64,
 ) -> Option<Outbound> {
     use base64::Engine as _;
-    let st = SessionState::from_bytes(&r.state)?;
     let rp = st.replay.as_ref()?;
     if rp.msg_id != msg.hdr.msg_id.as_str()
         || rp.len != inbound.body.len()
