@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use compact_str::format_compact;
+use compact_str::{format_compact, ToCompactString};
 use omadm_syncml::{Command, Data, EncodeError, Encoding, Item, Message, Meta, SyncBody, SyncHdr};
 
 /// Below this many bytes of room, a Results that does not fit waits for the next message
@@ -49,7 +49,7 @@ fn set_cmd_id(cmd: &mut Command, id: u32) {
         }
         _ => return,
     };
-    *slot = format_compact!("{id}");
+    *slot = id.to_compact_string();
 }
 
 impl Outbox {
