@@ -154,7 +154,7 @@ pub fn process(
                 restarted = true;
                 (SessionState::default(), fresh_record(), true)
             }
-            Some(st) => (st, r.clone(), false),
+            Some(st) => (st, without_state(r), false),
             None if pkg1 => (SessionState::default(), fresh_record(), true),
             None => return refuse(cfg, dev, msg, enc, 506, "session.unreadable", now),
         },
@@ -169,7 +169,7 @@ pub fn process(
         {
             match stored.take() {
                 Some(st) if st.msg_id > 0 => {
-                    let mut rec = r.clone();
+                    let mut rec = without_state(r);
                     rec.ended_at = None;
                     rec.outcome = None;
                     (st, rec, false)
@@ -289,6 +289,21 @@ pub fn process(
         run.st.settle();
     }
     respond(run, statuses, ctx.pending, &session_id, now)
+}
+
+/// A copy of the stored session for this message to update, without the stored state (parsed
+/// already; [`Run::finish`] writes it anew), which holds the last answer and is the bulk of it.
+fn without_state(r: &SessionRecord) -> SessionRecord {
+    SessionRecord {
+        device_id: r.device_id.clone(),
+        session_id: r.session_id.clone(),
+        started_at: r.started_at,
+        updated_at: r.updated_at,
+        ended_at: r.ended_at,
+        outcome: r.outcome.clone(),
+        messages: r.messages,
+        state: Vec::new(),
+    }
 }
 
 /// Builds the answer once the client's message is taken in: the next chunk of a large object,
