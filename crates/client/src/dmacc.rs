@@ -2,7 +2,7 @@
 //! a ServerID names, and the credentials its server uses toward the client (`SRVCRED`).
 //! Shared by sessionless messages and notification handling.
 
-use omadm_tree::{Caller, Tree};
+use omadm_tree::{Caller, NodeId, Tree};
 
 /// One `AppAuth/<n>` entry with `AAuthLevel` = `SRVCRED`.
 pub(crate) struct SrvCred {
@@ -26,14 +26,30 @@ fn text(tree: &Tree, uri: &str) -> Option<String> {
 /// Paths `./DMAcc/<X>` of every account whose ServerID is `server_id` (callers decide what
 /// none or several mean).
 pub(crate) fn accounts_for(tree: &Tree, server_id: &str) -> Vec<String> {
+    account_ids(tree, server_id)
+        .into_iter()
+        .map(|acc| tree.path_of(acc))
+        .collect()
+}
+
+/// [`accounts_for`] as node ids.
+pub(crate) fn account_ids(tree: &Tree, server_id: &str) -> Vec<NodeId> {
     let Ok((_, root)) = tree.resolve("./DMAcc") else {
         return Vec::new();
     };
     tree.children(root)
         .iter()
-        .map(|&acc| tree.path_of(acc))
-        .filter(|path| text(tree, &format!("{path}/ServerID")).as_deref() == Some(server_id))
+        .copied()
+        .filter(|&acc| {
+            child_value(tree, acc, "ServerID").is_some_and(|b| b == server_id.as_bytes())
+        })
         .collect()
+}
+
+/// The value of the child `name` of `parent` as the device reads it (`None`: no such child).
+pub(crate) fn child_value(tree: &Tree, parent: NodeId, name: &str) -> Option<Vec<u8>> {
+    tree.child(parent, name)
+        .map(|id| tree.device_value(id).data)
 }
 
 /// Every `SRVCRED` AppAuth entry of the account at `account` (`./DMAcc/<X>`).

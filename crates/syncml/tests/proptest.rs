@@ -553,6 +553,27 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// In a message with Final, a command's `encoded_len` is exactly what it adds to the message,
+    /// in both encodings: MaxMsgSize packing (client outbox, server pack) measures each command
+    /// alone instead of in a probe message with the header.
+    #[test]
+    fn command_encoded_len_is_its_share_of_a_final_message(m in message(Alphabet::Xml)) {
+        let fail = |e: omadm_syncml::EncodeError| TestCaseError::fail(e.to_string());
+        let mut probe = Message { hdr: m.hdr.clone(), body: SyncBody { commands: Vec::new(), final_: true } };
+        let base = [probe.encoded_len(Encoding::Xml).map_err(fail)?, probe.encoded_len(Encoding::Wbxml).map_err(fail)?];
+        for c in &m.body.commands {
+            probe.body.commands.push(c.clone());
+            for (i, enc) in [Encoding::Xml, Encoding::Wbxml].into_iter().enumerate() {
+                prop_assert_eq!(probe.encoded_len(enc).map_err(fail)? - base[i], c.encoded_len(enc).map_err(fail)?, "{:?}", enc);
+            }
+            probe.body.commands.pop();
+        }
+    }
+}
+
 /// An element tree as a peer may send it inline in WBXML `Data` (a DevInf or MetInf subtree
 /// after a page switch): `(page, token, children)` or text.
 #[derive(Clone, Debug)]

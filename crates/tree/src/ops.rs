@@ -204,6 +204,12 @@ impl Tree {
         Ok(self.value_of(id))
     }
 
+    /// What [`Tree::get`] gives the device for the node `id` (no URI to parse: a caller
+    /// walking the tree by [`Tree::child`] reads each node in one index probe).
+    pub fn device_value(&self, id: NodeId) -> Value {
+        self.value_of(id)
+    }
+
     pub(crate) fn value_of(&self, id: NodeId) -> Value {
         let n = self.node(id);
         let data = match &n.content {

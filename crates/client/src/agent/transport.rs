@@ -13,6 +13,7 @@
 //! PEM file of extra roots (a private DM server's CA).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{
@@ -148,6 +149,10 @@ pub struct Response {
 pub struct Transport {
     client: reqwest::Client,
     max_body: usize,
+    /// The last URL posted to, parsed: a device (or `omadm loadtest`'s fleet of them) posts
+    /// message after message to one address, and parsing it (IDNA host mapping included) costs
+    /// more than cloning the parsed form.
+    last_url: Arc<Mutex<Option<(String, reqwest::Url)>>>,
 }
 
 impl Transport {
@@ -172,7 +177,23 @@ impl Transport {
         Ok(Transport {
             client: b.build().map_err(TransportError::Client)?,
             max_body: opts.max_body,
+            last_url: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// `url` parsed, from the cache when it is the last one; `None` when it does not parse
+    /// (reqwest then parses it again and reports the error as it always did).
+    fn parsed(&self, url: &str) -> Option<reqwest::Url> {
+        if let Ok(last) = self.last_url.lock() {
+            if let Some((_, u)) = last.as_ref().filter(|(s, _)| s == url) {
+                return Some(u.clone());
+            }
+        }
+        let u = reqwest::Url::parse(url).ok()?;
+        if let Ok(mut last) = self.last_url.lock() {
+            *last = Some((url.to_owned(), u.clone()));
+        }
+        Some(u)
     }
 
     /// POSTs `body` (of media type `content_type`) to `url`, with `x-syncml-hmac` when given.
@@ -198,9 +219,11 @@ impl Transport {
             url: url.to_owned(),
             source,
         };
-        let mut resp = self
-            .client
-            .post(url)
+        let builder = match self.parsed(url) {
+            Some(u) => self.client.post(u),
+            None => self.client.post(url),
+        };
+        let mut resp = builder
             .headers(headers)
             .body(body)
             .send()
@@ -231,7 +254,9 @@ impl Transport {
         {
             return Err(too_large());
         }
-        let mut out = Vec::new();
+        // The announced length (already checked against the bound) sizes the buffer once.
+        let announced = resp.content_length().map_or(0, |n| n as usize);
+        let mut out = Vec::with_capacity(announced);
         while let Some(chunk) = resp.chunk().await.map_err(request_error)? {
             if out.len() + chunk.len() > self.max_body {
                 return Err(too_large());

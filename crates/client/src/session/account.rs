@@ -4,7 +4,7 @@
 
 use omadm_security::cred::AuthScheme;
 use omadm_tree::format::NodeFormat;
-use omadm_tree::{Caller, Tree};
+use omadm_tree::{Caller, NodeId, Tree};
 
 use super::SessionError;
 use crate::dmacc;
@@ -46,64 +46,63 @@ pub(crate) struct Account {
     pub server: Option<Credential>,
 }
 
-fn text(tree: &Tree, uri: &str) -> Option<String> {
-    tree.get(Caller::Device, uri)
-        .ok()
-        .and_then(|v| String::from_utf8(v.data).ok())
+/// The child `name` of `parent` as trimmed text. Nodes are found by name from their parent's
+/// id: no URI is formatted, parsed and walked from the root for each leaf.
+fn text(tree: &Tree, parent: NodeId, name: &str) -> Option<String> {
+    dmacc::child_value(tree, parent, name)
+        .and_then(|b| String::from_utf8(b).ok())
         .map(|s| s.trim().to_owned())
 }
 
-fn children(tree: &Tree, uri: &str) -> Vec<String> {
-    match tree.resolve(uri) {
-        Ok((_, id)) => tree.children(id).iter().map(|&c| tree.path_of(c)).collect(),
-        Err(_) => Vec::new(),
+/// The children of `parent`'s child `name` (none when it is missing or a leaf).
+fn children<'t>(tree: &'t Tree, parent: NodeId, name: &str) -> &'t [NodeId] {
+    match tree.child(parent, name) {
+        Some(id) => tree.children(id),
+        None => &[],
     }
 }
 
-fn credential(tree: &Tree, path: &str) -> Credential {
-    let scheme = text(tree, &format!("{path}/AAuthType"))
+fn credential(tree: &Tree, id: NodeId) -> Credential {
+    let scheme = text(tree, id, "AAuthType")
         .as_deref()
         .and_then(AuthScheme::from_aauth_type);
     Credential {
-        path: path.to_owned(),
+        path: tree.path_of(id),
         scheme,
-        name: text(tree, &format!("{path}/AAuthName")).unwrap_or_default(),
-        secret: text(tree, &format!("{path}/AAuthSecret")).unwrap_or_default(),
-        nonce: tree
-            .get(Caller::Device, &format!("{path}/AAuthData"))
-            .map(|v| v.data)
-            .unwrap_or_default(),
+        name: text(tree, id, "AAuthName").unwrap_or_default(),
+        secret: text(tree, id, "AAuthSecret").unwrap_or_default(),
+        nonce: dmacc::child_value(tree, id, "AAuthData").unwrap_or_default(),
     }
 }
 
 impl Account {
     /// Reads the one account whose ServerID is `server_id`.
     pub fn read(tree: &Tree, server_id: &str) -> Result<Account, SessionError> {
-        let mut found = dmacc::accounts_for(tree, server_id);
-        let base = match found.len() {
-            0 => {
+        let found = dmacc::account_ids(tree, server_id);
+        let base = match found.as_slice() {
+            [] => {
                 return Err(SessionError::NoAccount {
                     server_id: server_id.to_owned(),
                 })
             }
-            1 => found.remove(0),
-            n => {
+            [one] => *one,
+            more => {
                 return Err(SessionError::SeveralAccounts {
                     server_id: server_id.to_owned(),
-                    count: n,
+                    count: more.len(),
                 })
             }
         };
-        let addr = children(tree, &format!("{base}/AppAddr"))
+        let addr = children(tree, base, "AppAddr")
             .iter()
-            .find_map(|a| text(tree, &format!("{a}/Addr")))
-            .ok_or(SessionError::NoAddress {
-                account: base.clone(),
+            .find_map(|&a| text(tree, a, "Addr"))
+            .ok_or_else(|| SessionError::NoAddress {
+                account: tree.path_of(base),
             })?;
         let mut client = None;
         let mut server = None;
-        for auth in children(tree, &format!("{base}/AppAuth")) {
-            let level = text(tree, &format!("{auth}/AAuthLevel")).unwrap_or_default();
+        for &auth in children(tree, base, "AppAuth") {
+            let level = text(tree, auth, "AAuthLevel").unwrap_or_default();
             let slot = if level.eq_ignore_ascii_case("CLCRED") {
                 &mut client
             } else if level.eq_ignore_ascii_case("SRVCRED") {
@@ -113,7 +112,7 @@ impl Account {
             };
             // The first entry of a level wins; AAuthPref is only a hint of the server's wish.
             if slot.is_none() {
-                *slot = Some(credential(tree, &auth));
+                *slot = Some(credential(tree, auth));
             }
         }
         Ok(Account {

@@ -2,7 +2,7 @@
 //! HMAC) toward the server and its answers to the server's challenges, and the check of the
 //! server's credentials against SRVCRED with the client's own challenges.
 
-use compact_str::format_compact;
+use compact_str::ToCompactString;
 use omadm_security::cred::{self, AuthScheme, CredError};
 use omadm_security::hmac_header::{verify_mac, HmacHeader};
 use omadm_security::nonce::{success_status, Nonce};
@@ -214,7 +214,7 @@ pub(super) fn hdr_status(msg: &Message, v: HdrVerdict) -> Status {
         cmd_ref: "0".into(),
         cmd: "SyncHdr".into(),
         chal: v.chal,
-        data: format_compact!("{}", v.code),
+        data: v.code.to_compact_string(),
         ..Status::default()
     }
 }

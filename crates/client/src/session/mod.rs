@@ -30,7 +30,7 @@ mod outbox;
 mod pkg1;
 mod receive;
 
-use compact_str::{format_compact, CompactString};
+use compact_str::{CompactString, ToCompactString};
 use omadm_security::cred::AuthScheme;
 use omadm_security::hmac_header::{HmacHeader, MacAlgorithm};
 use omadm_security::nonce::{Challenger, Nonce, NonceState};
@@ -559,15 +559,15 @@ impl Session {
         let meta = body_meta.then(|| {
             let mut m = Meta::default();
             let more = m.more_mut();
-            more.max_msg_size = Some(format_compact!("{}", self.cfg.max_msg_size));
-            more.max_obj_size = Some(format_compact!("{}", self.cfg.max_obj_size));
+            more.max_msg_size = Some(self.cfg.max_msg_size.to_compact_string());
+            more.max_obj_size = Some(self.cfg.max_obj_size.to_compact_string());
             m
         });
         SyncHdr {
             ver_dtd: "1.2".into(),
             ver_proto: self.cfg.ver_proto.as_str().into(),
             session_id: self.cfg.session_id.as_str().into(),
-            msg_id: format_compact!("{}", self.msg_id),
+            msg_id: self.msg_id.to_compact_string(),
             target: Location::new(self.acc.addr.as_str()),
             source: Location {
                 loc_uri: self.device_id.as_str().into(),

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use compact_str::format_compact;
+use compact_str::{format_compact, ToCompactString};
 use omadm_syncml::{Command, Data, EncodeError, Encoding, Item, Message, Meta, SyncBody, SyncHdr};
 
 /// Below this many bytes of room, a Results that does not fit waits for the next message
@@ -49,7 +49,7 @@ fn set_cmd_id(cmd: &mut Command, id: u32) {
         }
         _ => return,
     };
-    *slot = format_compact!("{id}");
+    *slot = id.to_compact_string();
 }
 
 impl Outbox {
@@ -107,15 +107,17 @@ impl Outbox {
             next_id += 1;
             msg.body.commands.push(c);
         }
+        // Each command is measured alone (linear, not quadratic, in the message size): in a
+        // message with Final, `Command::encoded_len` is exactly what the command adds, header
+        // or not, so the header is measured once, not once per command. The slack is kept
+        // from when commands were measured in a probe message; it is part of the wire
+        // behaviour (where messages are cut).
         // Room the trailer will take, measured with the CmdID it will get.
         let trailer_len = match &trailer {
             Some(t) => {
                 let mut t = t.clone();
                 set_cmd_id(&mut t, next_id + self.queue.len() as u32);
-                msg.body.commands.push(t);
-                let with = msg.encoded_len(enc)?;
-                msg.body.commands.pop();
-                with - msg.encoded_len(enc)?
+                t.encoded_len(enc)?
             }
             None => 0,
         };
@@ -123,24 +125,10 @@ impl Outbox {
         let mut used = msg.encoded_len(enc)?;
         let first_len = used;
         let mut taken = 0usize;
-        // Each command is measured alone in a message with the same header (linear, not
-        // quadratic, in the message size); WBXML may need a code page switch more or less at
-        // its boundaries, hence the slack. The whole message is measured exactly at the end.
-        let mut probe = Message {
-            hdr: msg.hdr.clone(),
-            body: SyncBody {
-                commands: Vec::with_capacity(1),
-                final_: true,
-            },
-        };
-        let probe_base = probe.encoded_len(enc)?;
         while let Some(mut p) = self.queue.pop_front() {
             set_cmd_id(&mut p.cmd, next_id);
-            probe.body.commands.push(p.cmd);
-            let delta = probe.encoded_len(enc)? - probe_base + PAGE_SLACK;
-            let Some(cmd) = probe.body.commands.pop() else {
-                break;
-            };
+            let delta = p.cmd.encoded_len(enc)? + PAGE_SLACK;
+            let cmd = p.cmd;
             if used + delta <= budget {
                 msg.body.commands.push(cmd);
                 used += delta;

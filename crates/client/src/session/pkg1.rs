@@ -7,8 +7,14 @@ use omadm_tree::{tnds, Caller, Tree};
 
 use super::{GenericAlert, Initiator, Session, TreeChange};
 
-/// DevInfo leaves sent in the Replace (StdObj DevInfo: the mandatory ones).
-const DEVINFO: [&str; 5] = ["DevId", "Man", "Mod", "DmV", "Lang"];
+/// DevInfo leaves sent in the Replace (StdObj DevInfo: the mandatory ones): name and URI.
+const DEVINFO: [(&str, &str); 5] = [
+    ("DevId", "./DevInfo/DevId"),
+    ("Man", "./DevInfo/Man"),
+    ("Mod", "./DevInfo/Mod"),
+    ("DmV", "./DevInfo/DmV"),
+    ("Lang", "./DevInfo/Lang"),
+];
 
 fn alert(code: AlertCode, items: Vec<Item>) -> Command {
     let mut a = Alert::new("0", code);
@@ -65,13 +71,14 @@ pub(super) fn build(s: &Session, tree: &Tree) -> Vec<Command> {
         Initiator::Server => AlertCode::SERVER_INITIATED_MGMT,
     };
     let mut out = vec![alert(code, Vec::new())];
+    // Each leaf found from ./DevInfo by name, not by parsing and walking its URI.
+    let devinfo = tree.resolve("./DevInfo").ok().map(|(_, id)| id);
     let items = DEVINFO
         .iter()
-        .filter_map(|leaf| {
-            let uri = format!("./DevInfo/{leaf}");
-            let v = tree.get(Caller::Device, &uri).ok()?;
+        .filter_map(|&(leaf, uri)| {
+            let v = tree.device_value(tree.child(devinfo?, leaf)?);
             Some(Item {
-                source: Some(Location::new(uri.as_str())),
+                source: Some(Location::new(uri)),
                 meta: Some(Meta::format_type(
                     v.format.as_str(),
                     if v.type_.is_empty() {

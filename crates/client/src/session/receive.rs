@@ -1,7 +1,7 @@
 //! One message from the server: statuses about the client's last message, the server's
 //! authentication, its commands run on the tree, and the answer (DM Protocol 1.3 §6-§8).
 
-use compact_str::format_compact;
+use compact_str::ToCompactString;
 use omadm_syncml::{
     Alert, AlertCode, Command, Data, Item, ItemCommand, Limits, Location, Message, Status,
 };
@@ -22,7 +22,7 @@ fn status(msg_ref: &str, cmd: &Command, code: u16, item: Option<&Item>) -> Comma
         cmd: cmd.name().into(),
         target_refs: refs(item.and_then(|i| i.target.as_ref())),
         source_refs: refs(item.and_then(|i| i.source.as_ref())),
-        data: format_compact!("{code}"),
+        data: code.to_compact_string(),
         ..Status::default()
     })
 }

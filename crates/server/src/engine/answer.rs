@@ -7,6 +7,7 @@ use omadm_syncml::{
 };
 
 use crate::engine::ServerConfig;
+use compact_str::ToCompactString;
 
 /// A Status answering the command `cmd_ref` (named `cmd`) of message `msg_ref`; its CmdID is
 /// given when the message is numbered.
@@ -15,7 +16,7 @@ pub fn status(msg_ref: &str, cmd_ref: &str, cmd: &str, code: u16) -> Status {
         msg_ref: msg_ref.into(),
         cmd_ref: cmd_ref.into(),
         cmd: cmd.into(),
-        data: code.to_string().into(),
+        data: code.to_compact_string(),
         ..Status::default()
     }
 }
@@ -42,13 +43,13 @@ pub fn hdr(cfg: &ServerConfig, client: &Message, msg_id: u32, cred: Option<Box<C
     };
     let mut meta = Meta::default();
     let more = meta.more_mut();
-    more.max_msg_size = Some(cfg.max_msg_size.to_string().into());
-    more.max_obj_size = Some(cfg.max_obj_size.to_string().into());
+    more.max_msg_size = Some(cfg.max_msg_size.to_compact_string());
+    more.max_obj_size = Some(cfg.max_obj_size.to_compact_string());
     SyncHdr {
         ver_dtd: ver_dtd.into(),
         ver_proto: ver_proto.into(),
         session_id: client.hdr.session_id.clone(),
-        msg_id: msg_id.to_string().into(),
+        msg_id: msg_id.to_compact_string(),
         target: Location::new(client.hdr.source.loc_uri.clone()),
         source: Location::new(cfg.server_id.as_str()),
         resp_uri: cfg.resp_uri.as_deref().map(Into::into),
@@ -64,7 +65,7 @@ pub fn message(hdr: SyncHdr, statuses: Vec<Status>) -> (Message, u32) {
     let commands = statuses
         .into_iter()
         .map(|mut s| {
-            s.cmd_id = next.to_string().into();
+            s.cmd_id = next.to_compact_string();
             next += 1;
             Command::Status(s)
         })

@@ -7,6 +7,7 @@ use omadm_syncml::{
 };
 
 use crate::model::{CommandSpec, Op};
+use compact_str::ToCompactString;
 
 /// Deepest Atomic/Sequence nesting the server sends.
 pub const MAX_NESTING: usize = 8;
@@ -81,7 +82,7 @@ fn one(
     index: Option<usize>,
     child: &mut usize,
 ) -> Command {
-    let cmd_id: omadm_syncml::CompactString = next.to_string().into();
+    let cmd_id: omadm_syncml::CompactString = next.to_compact_string();
     *next += 1;
     ids.push((cmd_id.to_string(), index));
     let target_only = || ItemCommand {
@@ -164,10 +165,10 @@ pub fn chunk(
     let mut it = item(s, Some(text(data)));
     it.more_data = more;
     if let Some(total) = first_of {
-        it.meta.get_or_insert_with(Meta::default).more_mut().size = Some(total.to_string().into());
+        it.meta.get_or_insert_with(Meta::default).more_mut().size = Some(total.to_compact_string());
     }
     let c = ItemCommand {
-        cmd_id: cmd_id.to_string().into(),
+        cmd_id: cmd_id.to_compact_string(),
         items: vec![it],
         ..ItemCommand::default()
     };

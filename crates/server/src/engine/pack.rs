@@ -8,7 +8,7 @@
 //! one message (§7.1: no new commands before the client answered the previous ones) unless a
 //! large object spans several.
 
-use omadm_syncml::{Command, EncodeError, Encoding, Message, SyncBody};
+use omadm_syncml::{Command, EncodeError, Encoding, Message};
 
 use super::build::{self, Built};
 use super::state::{OutChunk, Sent, SessionState};
@@ -142,22 +142,20 @@ pub fn fill(
         complete: true,
         ..Packed::default()
     };
-    let probe_base = Message {
-        hdr: msg.hdr.clone(),
-        body: SyncBody {
-            commands: Vec::new(),
-            final_: true,
-        },
-    };
-    let base = len(&probe_base, room.enc)?;
+    // In a message with Final, `Command::encoded_len` is exactly what a command adds to it:
+    // the header is measured once, not once per command.
+    let commands = std::mem::take(&mut msg.body.commands);
+    let final_ = std::mem::replace(&mut msg.body.final_, true);
+    let base = len(msg, room.enc);
+    msg.body.commands = commands;
+    msg.body.final_ = final_;
+    let base = base?;
     // The smallest message this package could be: the header and the Status for the client's.
-    let mut lone = probe_base.clone();
-    lone.body
-        .commands
-        .extend(msg.body.commands.first().cloned());
-    let empty_len = len(&lone, room.enc)?;
+    let empty_len = match msg.body.commands.first() {
+        Some(c) => base + c.encoded_len(room.enc)?,
+        None => base,
+    };
     let mut used = len(msg, room.enc)?;
-    let mut probe = probe_base;
     let mut taken: Vec<(i64, usize)> = Vec::new();
     for q in candidates {
         if taken.len() >= MAX_PER_MESSAGE {
@@ -178,11 +176,7 @@ pub fn fill(
         }
         let mut n = *next;
         let Built { cmd, ids } = build::build(&q.spec, &mut n);
-        probe.body.commands.push(cmd);
-        let delta = len(&probe, room.enc)? - base + PAGE_SLACK;
-        let Some(cmd) = probe.body.commands.pop() else {
-            break;
-        };
+        let delta = cmd.encoded_len(room.enc)? + PAGE_SLACK;
         if used + delta <= room.max_msg {
             take(st, msg, &mut taken, q.id, cmd, &ids, room.msg_id);
             *next = n;
@@ -234,8 +228,10 @@ pub fn fill(
         out.complete = !taken.is_empty();
         break;
     }
-    // The slack is an estimate: trim what the exact size does not allow.
-    while len(msg, room.enc)? > room.max_msg && taken.len() > 1 {
+    // The slack is an estimate: trim what the exact size does not allow. `used` bounds the
+    // exact size from above (every share is exact, plus slack), so the message is measured
+    // again only when that bound is over.
+    while used > room.max_msg && taken.len() > 1 && len(msg, room.enc)? > room.max_msg {
         let Some((id, entries)) = taken.pop() else {
             break;
         };

@@ -124,9 +124,12 @@ pub fn process(
     let Some(dev) = ctx.device else {
         return unknown_device(cfg, msg, enc, nonce);
     };
+    // Parsed once: the repeat check and the session both read it.
+    let mut stored = ctx.session.and_then(|r| SessionState::from_bytes(&r.state));
     if let Some(out) = ctx
         .session
-        .and_then(|r| replayed(r, msg, inbound, enc, now))
+        .zip(stored.as_ref())
+        .and_then(|(r, st)| replayed(r, st, msg, inbound, enc, now))
     {
         return Ok(out);
     }
@@ -144,14 +147,14 @@ pub fn process(
     };
     let mut restarted = false;
     let (st, rec, fresh) = match ctx.session {
-        Some(r) if r.ended_at.is_none() => match SessionState::from_bytes(&r.state) {
+        Some(r) if r.ended_at.is_none() => match stored.take() {
             // A package #1 with MsgID 1 in a running session: the device started over (what
             // the old one left unanswered fails below, with every command still `sent`).
             Some(st) if pkg1 && msg.hdr.msg_id.trim() == "1" && st.msg_id > 0 => {
                 restarted = true;
                 (SessionState::default(), fresh_record(), true)
             }
-            Some(st) => (st, r.clone(), false),
+            Some(st) => (st, without_state(r), false),
             None if pkg1 => (SessionState::default(), fresh_record(), true),
             None => return refuse(cfg, dev, msg, enc, 506, "session.unreadable", now),
         },
@@ -164,9 +167,9 @@ pub fn process(
                 && r.outcome.as_deref() == Some(outcome::COMPLETED)
                 && challenges_server(msg) =>
         {
-            match SessionState::from_bytes(&r.state) {
+            match stored.take() {
                 Some(st) if st.msg_id > 0 => {
-                    let mut rec = r.clone();
+                    let mut rec = without_state(r);
                     rec.ended_at = None;
                     rec.outcome = None;
                     (st, rec, false)
@@ -286,6 +289,21 @@ pub fn process(
         run.st.settle();
     }
     respond(run, statuses, ctx.pending, &session_id, now)
+}
+
+/// A copy of the stored session for this message to update, without the stored state (parsed
+/// already; [`Run::finish`] writes it anew), which holds the last answer and is the bulk of it.
+fn without_state(r: &SessionRecord) -> SessionRecord {
+    SessionRecord {
+        device_id: r.device_id.clone(),
+        session_id: r.session_id.clone(),
+        started_at: r.started_at,
+        updated_at: r.updated_at,
+        ended_at: r.ended_at,
+        outcome: r.outcome.clone(),
+        messages: r.messages,
+        state: Vec::new(),
+    }
 }
 
 /// Builds the answer once the client's message is taken in: the next chunk of a large object,
@@ -555,13 +573,13 @@ fn challenges_server(msg: &Message) -> bool {
 /// The stored answer to a message sent again byte for byte (see [`super::state::Replay`]).
 fn replayed(
     r: &SessionRecord,
+    st: &SessionState,
     msg: &Message,
     inbound: Inbound<'_>,
     enc: Encoding,
     now: i64,
 ) -> Option<Outbound> {
     use base64::Engine as _;
-    let st = SessionState::from_bytes(&r.state)?;
     let rp = st.replay.as_ref()?;
     if rp.msg_id != msg.hdr.msg_id.as_str()
         || rp.len != inbound.body.len()

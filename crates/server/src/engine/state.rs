@@ -136,7 +136,13 @@ impl SessionState {
 
     /// The stored form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        // Sized for the replayable answer it carries, so that the buffer does not grow in steps.
+        let answer = self.replay.as_ref().map_or(0, |r| r.answer.len());
+        let mut out = Vec::with_capacity(512 + answer + 64 * self.sent.len());
+        match serde_json::to_writer(&mut out, self) {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The entry a Status or Results refers to.

@@ -113,7 +113,7 @@ impl Alert {
     pub fn new(cmd_id: impl Into<CompactString>, code: AlertCode) -> Alert {
         Alert {
             cmd_id: cmd_id.into(),
-            data: Some(compact_str::format_compact!("{}", code.0)),
+            data: Some(compact_str::ToCompactString::to_compact_string(&code.0)),
             ..Alert::default()
         }
     }

@@ -23,8 +23,9 @@ pub(crate) struct XmlSource<'a> {
     input: &'a [u8],
     reader: Reader<&'a [u8]>,
     depth: usize,
-    /// Innermost open vocabulary element, for "document ends inside <X>" messages.
-    open: Vec<&'static str>,
+    /// Innermost open vocabulary element (`None`: outside the vocabulary), for "document ends
+    /// inside <X>" messages; a tag, so that an element costs no name lookup.
+    open: Vec<Option<Tag>>,
     limits: Limits,
     seen_event: bool,
 }
@@ -49,7 +50,8 @@ impl<'a> XmlSource<'a> {
             input,
             reader,
             depth: 0,
-            open: Vec::new(),
+            // DM messages nest about 8 deep.
+            open: Vec::with_capacity(16),
             limits: *limits,
             seen_event: false,
         })
@@ -79,7 +81,11 @@ impl<'a> XmlSource<'a> {
                         what: "a DOCTYPE inside an element",
                     })),
                     Event::Eof if self.depth > 0 => {
-                        let open = self.open.last().copied().unwrap_or("SyncML");
+                        let open = match self.open.last() {
+                            Some(Some(t)) => t.name(),
+                            Some(None) => "?",
+                            None => "SyncML",
+                        };
                         Err(self.error(ErrorKind::UnexpectedEof { open }))
                     }
                     ev => Ok(ev),
@@ -168,11 +174,11 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
                     self.enter()?;
                     return Ok(match Tag::from_local_name(e.local_name().as_ref()) {
                         Some(t) => {
-                            self.open.push(t.name());
+                            self.open.push(Some(t));
                             Ev::Start(t)
                         }
                         None => {
-                            self.open.push("?");
+                            self.open.push(None);
                             Ev::Other(Cow::Owned(Self::element_name(&e)))
                         }
                     });
