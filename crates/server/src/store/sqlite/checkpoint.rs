@@ -5,8 +5,9 @@
 //! message, waits (tens of milliseconds for a 16 MiB WAL on this disk). Here the DM connection
 //! does not checkpoint; after every [`EVERY`] messages a thread of its own does, in two steps:
 //! first alongside the writes (the long part: syncing, copying every page written since the
-//! last one), then, holding the DM connection so that nothing is written meanwhile, once more
-//! for the few pages written during the first. The WAL is then wholly copied, and SQLite starts
+//! last one), again while the pages written meanwhile are many (a large fleet writes pages
+//! that seldom repeat), then, holding the DM connection so that nothing is written meanwhile,
+//! once more for the few pages left. The WAL is then wholly copied, and SQLite starts
 //! it again from the top on the next write instead of letting it grow.
 
 use std::path::Path;
@@ -62,22 +63,38 @@ impl Checkpointer {
     }
 }
 
+/// Unlocked passes at most, before the one that holds the DM connection.
+const PASSES: usize = 4;
+/// WAL frames written during a pass that are few enough to copy holding the DM connection.
+const FEW_FRAMES: i64 = 256;
+
 fn run<T>(db: &Connection, woken: &Receiver<()>, hold: &Mutex<T>) {
     while woken.recv().is_ok() {
-        if let Err(e) = checkpoint(db) {
-            tracing::warn!("WAL checkpoint: {e}");
-            continue;
-        }
-        let _held = hold.blocking_lock();
-        if let Err(e) = checkpoint(db) {
+        if let Err(e) = passes(db, hold) {
             tracing::warn!("WAL checkpoint: {e}");
         }
     }
 }
 
-/// One passive checkpoint (it waits for no reader and no writer).
-fn checkpoint(db: &Connection) -> rusqlite::Result<()> {
-    db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+/// Passes alongside the writes while they leave many frames behind (each copies what was
+/// written during the one before: fewer pages each time), then one holding the DM connection.
+fn passes<T>(db: &Connection, hold: &Mutex<T>) -> rusqlite::Result<()> {
+    let mut frames = checkpoint(db)?;
+    for _ in 1..PASSES {
+        let now = checkpoint(db)?;
+        let written = now - frames;
+        frames = now;
+        if written < FEW_FRAMES {
+            break;
+        }
+    }
+    let _held = hold.blocking_lock();
+    checkpoint(db).map(drop)
+}
+
+/// One passive checkpoint (it waits for no reader and no writer); the WAL's frames when it ran.
+fn checkpoint(db: &Connection) -> rusqlite::Result<i64> {
+    db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
 }
 
 #[cfg(test)]
