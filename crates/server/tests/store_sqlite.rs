@@ -324,3 +324,53 @@ async fn messages_of_two_stores_on_one_file_are_serialised() {
     let sessions = stores[1].sessions("dev-1").await.unwrap();
     assert_eq!(sessions[0].messages, 60);
 }
+
+/// A message whose task is dropped while it waits for the DM connection (its HTTP request went
+/// away) is not run later on behalf of nobody; the other waiting messages are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_dropped_while_waiting_is_not_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    let other = open(&url).await; // another process on the file
+    let s = open(&url).await;
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    // The other process holds the write lock: this store's messages wait for it.
+    let mut held = other.begin().await.unwrap();
+    held.device("dev-1").await.unwrap();
+
+    let ran = |flag: Arc<AtomicBool>| {
+        move |_: omadm_server::store::MessageInput<'_>| {
+            flag.store(true, Ordering::SeqCst);
+            (None::<Changes>, ())
+        }
+    };
+    let first_ran = Arc::new(AtomicBool::new(false));
+    let dropped_ran = Arc::new(AtomicBool::new(false));
+    let first = {
+        let (s, f) = (s.clone(), ran(first_ran.clone()));
+        tokio::spawn(async move { store_suite::message(&*s, "dev-1", 2, f).await.map(drop) })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let dropped = {
+        let (s, f) = (s.clone(), ran(dropped_ran.clone()));
+        tokio::spawn(async move { store_suite::message(&*s, "dev-1", 3, f).await.map(drop) })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    dropped.abort();
+    assert!(dropped.await.unwrap_err().is_cancelled());
+    held.commit().await.unwrap();
+
+    tokio::time::timeout(Duration::from_secs(10), first)
+        .await
+        .expect("the first message ends once the lock is free")
+        .unwrap()
+        .unwrap();
+    assert!(first_ran.load(Ordering::SeqCst));
+    assert!(
+        !dropped_ran.load(Ordering::SeqCst),
+        "the dropped message was run"
+    );
+}

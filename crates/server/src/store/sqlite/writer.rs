@@ -163,8 +163,12 @@ impl Writer {
         self.checkpoints.committed(n);
     }
 
+    /// The next batch. Messages whose task is gone (its HTTP request was dropped while it
+    /// waited) are dropped, not run: nobody would get their answer, and the device sends them
+    /// again.
     fn take(&self) -> Vec<Job> {
         let mut queue = self.lock_queue();
+        queue.retain(|j| !j.reply.is_closed());
         let n = queue.len().min(MAX_BATCH);
         queue.drain(..n).collect()
     }
