@@ -77,7 +77,7 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
 
     // The engine runs inside the message's transaction (on the SQLite writer thread for a
     // database file): everything it needs moves in, its answer comes back as the work's value.
-    let cfg = app.cfg().engine.clone();
+    let engine_app = app.clone();
     let device_id = peek.device_id.clone();
     let session_id = peek.session_id.clone();
     let work: MessageWork = Box::new(move |input: MessageInput<'_>| {
@@ -92,7 +92,7 @@ pub(super) async fn handle(State(app): State<App>, headers: HeaderMap, body: Byt
             now,
         };
         let mut nonce = || omadm_security::nonce::Nonce::generate().as_bytes().to_vec();
-        match engine::process_peeked(&cfg, ctx, inbound, &peek, &mut nonce) {
+        match engine::process_peeked(&engine_app.cfg().engine, ctx, inbound, &peek, &mut nonce) {
             Ok(mut out) => {
                 let mut changes = std::mem::take(&mut out.changes);
                 // Package #1 brings DevInfo every session; unchanged, it is not written again.

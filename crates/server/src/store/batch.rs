@@ -1,7 +1,7 @@
 //! Multi-row statements for one message's writes (issue 7): its audit lines and command updates
-//! each go to the database in one statement instead of one statement per row. On SQLite
-//! every statement is a round trip to sqlx's connection thread (two thread switches or more), on
-//! PostgreSQL a network round trip, so the number of statements per message is what the DM
+//! each go to the database in one statement instead of one statement per row. Through sqlx
+//! (PostgreSQL, SQLite in memory) every statement is a round trip (a network one, or to sqlx's
+//! SQLite connection thread), so the number of statements per message is what the DM
 //! endpoint's throughput is made of.
 
 use crate::store::CommandUpdate;

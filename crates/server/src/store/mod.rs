@@ -48,11 +48,12 @@ pub enum StoreError {
     /// Devices named for a campaign that are not enrolled (nothing was queued).
     #[error("no devices {0:?}")]
     UnknownDevices(Vec<String>),
-    /// SQLite's writer thread failed a statement (the DM messages' path of a database file, see
+    /// A statement on the DM messages' own connection of a SQLite file failed (see
     /// [`sqlite`]).
     #[error("database: {0}")]
     Sqlite(std::sync::Arc<rusqlite::Error>),
-    /// The SQLite writer thread is gone (the store is closing).
+    /// A SQLite file's DM message got no answer from its connection (the store is closing), or
+    /// the checkpoint thread could not start.
     #[error("the database writer has stopped")]
     WriterGone,
     /// The work of a message panicked; its transaction was rolled back.

@@ -8,6 +8,9 @@
 //!
 //! Holding a [`StoreTx`] while calling a write method of the same store (or `begin` again) on the
 //! same task would wait for itself; the DM endpoint never does.
+//!
+//! The DM messages of a file do not use sqlx: they run on a connection of their own, with group
+//! commit ([`writer`]), and their WAL is checkpointed by a thread ([`checkpoint`]).
 
 mod campaign;
 mod checkpoint;

@@ -166,11 +166,7 @@ fn rows_statement<'s, 'c>(
     let text = kept
         .entry(rows)
         .or_insert_with(|| numbered(&sql(rows)).into_owned());
-    Ok(Bound {
-        stmt: conn.prepare_cached(text)?,
-        names: &[],
-        next: 1,
-    })
+    Bound::new(conn, text)
 }
 
 /// A statement and the next parameter to bind.
