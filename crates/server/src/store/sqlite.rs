@@ -77,6 +77,10 @@ impl SqliteStore {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
+        // Before any connection: SQLite takes a page cache only before it initialises.
+        if omadm_sqlite_pcache::install() != omadm_sqlite_pcache::Installed::Yes {
+            tracing::debug!("SQLite was initialised before the store: its page cache is unchanged");
+        }
         let (url, full_sync) = take_synchronous(url);
         let url = url.as_str();
         let options = SqliteConnectOptions::from_str(url)?
