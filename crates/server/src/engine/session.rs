@@ -82,16 +82,12 @@ impl Run<'_> {
     fn finish(mut self, msg: Message, over: bool) -> Result<Outbound, EngineError> {
         let body = answer::encode(&msg, self.enc)?;
         let hmac = auth::sign(self.dev, &self.st, &self.server_nonce, &body);
-        {
-            use base64::Engine as _;
-            self.st.replay = Some(super::state::Replay {
-                msg_id: self.msg.hdr.msg_id.to_string(),
-                digest: self.body_digest.0,
-                len: self.body_digest.1,
-                answer: base64::engine::general_purpose::STANDARD.encode(&body),
-                hmac: hmac.clone(),
-            });
-        }
+        self.st.replay = Some(super::state::Replay::new(
+            self.msg.hdr.msg_id.to_string(),
+            self.body_digest,
+            &body,
+            hmac.clone(),
+        ));
         // An ended session keeps its (settled) state: it answers a repeat of its last message,
         // and a challenge of its last answer.
         self.rec.state = self.st.to_bytes();
@@ -579,7 +575,6 @@ fn replayed(
     enc: Encoding,
     now: i64,
 ) -> Option<Outbound> {
-    use base64::Engine as _;
     let rp = st.replay.as_ref()?;
     if rp.msg_id != msg.hdr.msg_id.as_str()
         || rp.len != inbound.body.len()
@@ -587,9 +582,7 @@ fn replayed(
     {
         return None;
     }
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(&rp.answer)
-        .ok()?;
+    let body = rp.answer()?;
     let mut rec = r.clone();
     rec.updated_at = now;
     let mut changes = Changes::default();

@@ -62,18 +62,67 @@ pub struct Replay {
     /// A hash and the length of the client's message bytes.
     pub digest: u64,
     pub len: usize,
-    /// The answer, base64.
+    /// The answer, base64: of its LZ4 block when `size` is given, else of the message itself
+    /// (states stored before compression).
     pub answer: String,
+    /// The answer's length before compression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<usize>,
     /// Its `x-syncml-hmac`.
     pub hmac: Option<String>,
 }
 
-/// The hash [`Replay::digest`] holds.
+/// The largest answer a stored state may claim (a damaged row does not make the server
+/// allocate more): far above any MaxMsgSize a device announces.
+const MAX_REPLAY: usize = 64 << 20;
+
+impl Replay {
+    /// The exchange of client message `msg_id` (hashed as `digest`, `len` bytes) answered by
+    /// `answer`, stored compressed: an answer is the bulk of a session's state, and XML halves
+    /// under LZ4 (docs/performance.md, fourth pass).
+    pub fn new(
+        msg_id: String,
+        (digest, len): (u64, usize),
+        answer: &[u8],
+        hmac: Option<String>,
+    ) -> Replay {
+        use base64::Engine as _;
+        Replay {
+            msg_id,
+            digest,
+            len,
+            answer: base64::engine::general_purpose::STANDARD
+                .encode(lz4_flex::block::compress(answer)),
+            size: Some(answer.len()),
+            hmac,
+        }
+    }
+
+    /// The stored answer; `None` when the stored form does not decode.
+    pub fn answer(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let stored = base64::engine::general_purpose::STANDARD
+            .decode(&self.answer)
+            .ok()?;
+        match self.size {
+            None => Some(stored),
+            Some(size) if size <= MAX_REPLAY => {
+                let body = lz4_flex::block::decompress(&stored, size).ok()?;
+                (body.len() == size).then_some(body)
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+/// The hash [`Replay::digest`] holds: 64-bit FNV-1a, fixed for good (a stored state is
+/// compared with messages received after an upgrade; std's `DefaultHasher` may change between
+/// Rust releases). The MsgID and the length are compared too.
 pub fn digest(body: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut h);
-    h.finish()
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    body.iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// One command the server sent: a top-level queued command, a command inside one (`child`: its
@@ -181,5 +230,66 @@ impl SessionState {
         for id in done {
             self.progress.remove(&id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_is_fnv_1a_64() {
+        // The published FNV-1a 64 test vectors: stable across Rust releases and builds.
+        assert_eq!(digest(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(digest(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(digest(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn replay_stores_the_answer_compressed_and_gives_it_back() {
+        let answer = "<SyncML><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr><SyncBody>"
+            .to_owned()
+            + &"<Get><CmdID>2</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>"
+                .repeat(8)
+            + "<Final/></SyncBody></SyncML>";
+        let r = Replay::new("2".into(), (digest(b"x"), 1), answer.as_bytes(), None);
+        assert_eq!(r.size, Some(answer.len()));
+        assert!(
+            r.answer.len() < answer.len() / 2,
+            "stored {} bytes",
+            r.answer.len()
+        );
+        assert_eq!(r.answer().as_deref(), Some(answer.as_bytes()));
+        // Through the stored form (JSON) and back.
+        let st = SessionState {
+            replay: Some(r),
+            ..SessionState::default()
+        };
+        let back = SessionState::from_bytes(&st.to_bytes()).unwrap();
+        assert_eq!(
+            back.replay.and_then(|r| r.answer()).as_deref(),
+            Some(answer.as_bytes())
+        );
+    }
+
+    #[test]
+    fn replay_reads_states_stored_before_compression() {
+        let old = br#"{"msg_id":"3","digest":7,"len":5,"answer":"PFN5bmNNTC8+","hmac":null}"#;
+        let r: Replay = serde_json::from_slice(old).unwrap();
+        assert_eq!(r.size, None);
+        assert_eq!(r.answer().as_deref(), Some(&b"<SyncML/>"[..]));
+    }
+
+    #[test]
+    fn a_damaged_replay_gives_no_answer() {
+        let mut r = Replay::new("2".into(), (1, 1), b"<SyncML>abcabcabcabc</SyncML>", None);
+        // A claimed size that does not match, one far too large, and bytes that are not LZ4.
+        r.size = Some(5);
+        assert_eq!(r.answer(), None);
+        r.size = Some(usize::MAX);
+        assert_eq!(r.answer(), None);
+        r.size = Some(10);
+        r.answer = "////".into();
+        assert_eq!(r.answer(), None);
     }
 }
