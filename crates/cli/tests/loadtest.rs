@@ -151,6 +151,16 @@ fn loadtest_wbxml_with_baseline() {
     assert_eq!(b["requests"], r["messages"], "{r}");
     assert_eq!(b["errors"], 0, "{r}");
     assert!(num(b, "/requests_per_s") > 0.0, "{r}");
+    // Three runs by default, in ascending order; the median one counts.
+    let runs: Vec<f64> = b["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 3, "{r}");
+    assert!(runs.windows(2).all(|w| w[0] <= w[1]), "{r}");
+    assert_eq!(runs[1], num(b, "/requests_per_s"), "{r}");
     // ratio = sessions/s ÷ (requests/s ÷ messages per session)
     let want =
         num(&r, "/sessions_per_s") * num(&r, "/messages_per_session") / num(b, "/requests_per_s");
@@ -177,8 +187,16 @@ fn loadtest_spreads_sessions_over_two_replicas() {
     let mut b = Server::start_with_db(dir.path(), "127.0.0.1:0", &url, &["--admin-token", TOKEN]);
     b.token = TOKEN.into();
     let url_b = format!("http://{}", b.addr);
-    let (code, r, err) = loadtest(&a, &["--server", &url_b, "--baseline"]);
+    let (code, r, err) = loadtest(
+        &a,
+        &["--server", &url_b, "--baseline", "--baseline-runs", "1"],
+    );
     assert_clean_run(&a, code, &r, &err);
+    assert_eq!(
+        r["baseline"]["runs"].as_array().map(Vec::len),
+        Some(1),
+        "{r}"
+    );
     assert_eq!(r["server"], format!("http://{}", a.addr), "{r}");
     assert_eq!(
         r["servers"],

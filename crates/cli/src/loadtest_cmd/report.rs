@@ -64,8 +64,13 @@ impl Latency {
 /// The bare `GET /healthz` run of `--baseline`.
 #[derive(Debug, Serialize)]
 pub struct Baseline {
+    /// Requests per run (as many as the sessions' messages).
     pub requests: usize,
+    /// Each run's requests/s, in ascending order.
+    pub runs: Vec<f64>,
+    /// Failed requests, all runs.
     pub errors: usize,
+    /// The median run's wall time and rate (the ratios use it).
     pub elapsed_s: f64,
     pub requests_per_s: f64,
     /// DM sessions/s ÷ (bare requests/s ÷ HTTP round trips per session): against a floor of
@@ -156,12 +161,18 @@ impl Report {
         if let Some(b) = &self.baseline {
             let _ = writeln!(
                 s,
-                "baseline:   {} GET /healthz in {:.2} s: {:.1} requests/s ({} failed); ratio {:.3} \
-                 (sessions/s ÷ (requests/s ÷ {:.2} messages per session)); issue 7 ratio {:.3} \
-                 (sessions/s ÷ (requests/s ÷ 4))",
+                "baseline:   {} runs of {} GET /healthz, median {:.2} s: {:.1} requests/s (runs {}; \
+                 {} failed); ratio {:.3} (sessions/s ÷ (requests/s ÷ {:.2} messages per session)); \
+                 issue 7 ratio {:.3} (sessions/s ÷ (requests/s ÷ 4))",
+                b.runs.len(),
                 b.requests,
                 b.elapsed_s,
                 b.requests_per_s,
+                b.runs
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 b.errors,
                 b.ratio,
                 self.messages_per_session,
