@@ -67,8 +67,10 @@ static SKIPPED: AtomicU64 = AtomicU64::new(0);
 /// Puts the layer in front of SQLite's default page cache, once per process.
 ///
 /// Must run before anything in the process opens an SQLite connection (SQLite accepts a page
-/// cache only before it initialises); later calls return the first call's answer. When SQLite
-/// is already initialised nothing changes and the answer says so.
+/// cache only before it initialises); later calls return the first call's answer, after
+/// waiting for it. When SQLite is already initialised nothing changes and the answer says so.
+/// Code that opens SQLite connections of its own in a process that also opens stores (tests)
+/// calls this first, so that no connection opens while SQLite's configuration changes.
 pub fn install() -> Installed {
     *INSTALLED.get_or_init(|| {
         // SAFETY: SQLITE_CONFIG_GETPCACHE2 takes one `sqlite3_pcache_methods2*` and fills it;

@@ -106,6 +106,9 @@ mod tests {
     /// were counted, by the thread, without the writer checkpointing.
     #[test]
     fn every_so_many_messages_the_wal_is_copied_into_the_database() {
+        // As the store does before its first connection: SQLite takes its page cache only
+        // before it initialises, and other tests of this binary open stores meanwhile.
+        omadm_sqlite_pcache::install();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cp.db");
         let db = Connection::open(&path).unwrap();
