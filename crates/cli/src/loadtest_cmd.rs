@@ -358,6 +358,8 @@ async fn load(args: &Args) -> Result<Report> {
     let mut tally = Tally::default();
     let mut queue_time = Duration::ZERO;
     let mut session_time = Duration::ZERO;
+    // This process's CPU over the session phases, where the OS tells it.
+    let mut session_cpu = Some(Duration::ZERO);
     let budget = args.duration.map(Duration::from_secs);
     let mut round = 0u64;
     loop {
@@ -401,6 +403,7 @@ async fn load(args: &Args) -> Result<Report> {
 
         pb.set_message(format!("round {round}: sessions"));
         let t = Instant::now();
+        let cpu_before = report::own_cpu();
         let deadline = budget.map(|b| t + (b - session_time));
         let (devs, runs) = pool(concurrency, devices, deadline, {
             let (transport, server_id, pb) = (transport.clone(), server_id.clone(), pb.clone());
@@ -416,6 +419,10 @@ async fn load(args: &Args) -> Result<Report> {
         })
         .await?;
         session_time += t.elapsed();
+        session_cpu = match (session_cpu, cpu_before, report::own_cpu()) {
+            (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
+            _ => None,
+        };
         devices = devs;
         for (id, r) in runs {
             tally.sessions += 1;
@@ -466,6 +473,7 @@ async fn load(args: &Args) -> Result<Report> {
         sessions_per_s,
         messages_per_s: rate(tally.messages, session_time),
         latency_ms: Latency::of(&mut tally.latencies_us),
+        cpu: session_cpu.map(|c| report::Cpu::of(c, tally.sessions)),
         enroll_s: enroll_time.as_secs_f64(),
         queue_s: queue_time.as_secs_f64(),
         baseline,

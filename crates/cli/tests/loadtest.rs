@@ -151,6 +151,13 @@ fn loadtest_wbxml_with_baseline() {
     assert_eq!(b["requests"], r["messages"], "{r}");
     assert_eq!(b["errors"], 0, "{r}");
     assert!(num(b, "/requests_per_s") > 0.0, "{r}");
+    // The load generator's own CPU over the sessions (Linux).
+    if cfg!(target_os = "linux") {
+        assert!(num(&r, "/cpu/seconds") >= 0.0, "{r}");
+        let per = num(&r, "/cpu/per_session_us");
+        let want = num(&r, "/cpu/seconds") * 1e6 / num(&r, "/sessions");
+        assert!((per - want).abs() <= 1e-6 * want.max(1.0), "{r}");
+    }
     // Three runs by default, in ascending order; the median one counts.
     let runs: Vec<f64> = b["runs"]
         .as_array()

@@ -106,9 +106,51 @@ pub struct Report {
     pub sessions_per_s: f64,
     pub messages_per_s: f64,
     pub latency_ms: Option<Latency>,
+    /// The load generator's own CPU over the session phases (Linux; absent elsewhere): on one
+    /// machine with the server, its share of the cores is not the server's.
+    pub cpu: Option<Cpu>,
     pub enroll_s: f64,
     pub queue_s: f64,
     pub baseline: Option<Baseline>,
+}
+
+/// The load generator's CPU time (user + system) over the session phases.
+#[derive(Debug, Serialize)]
+pub struct Cpu {
+    pub seconds: f64,
+    pub per_session_us: f64,
+}
+
+impl Cpu {
+    pub fn of(total: Duration, sessions: usize) -> Cpu {
+        Cpu {
+            seconds: total.as_secs_f64(),
+            per_session_us: if sessions > 0 {
+                total.as_secs_f64() * 1e6 / sessions as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// This process's CPU time so far, user plus system, from `/proc/self/stat` (fields 14 and 15,
+/// in the kernel's USER_HZ of 100 ticks a second, so 10 ms steps); `None` where there is no
+/// such file.
+pub fn own_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    parse_cpu(&stat)
+}
+
+fn parse_cpu(stat: &str) -> Option<Duration> {
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis(
+        utime.checked_add(stime)?.checked_mul(10)?,
+    ))
 }
 
 pub fn rate(n: usize, d: Duration) -> f64 {
@@ -152,6 +194,13 @@ impl Report {
                 );
             }
             None => s.push_str("latency:    no session completed\n"),
+        }
+        if let Some(c) = &self.cpu {
+            let _ = writeln!(
+                s,
+                "load gen.:  {:.2} s CPU over the sessions, {:.0} µs per session",
+                c.seconds, c.per_session_us
+            );
         }
         let _ = writeln!(
             s,
@@ -218,5 +267,28 @@ mod tests {
         }
         assert_eq!(a.errors, 8);
         assert_eq!(a.first_errors, ["e0", "e1", "e2", "e3", "e4"]);
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::*;
+
+    #[test]
+    fn cpu_is_read_after_the_command_name() {
+        // A command name with spaces and a parenthesis; utime 250 and stime 50 ticks.
+        let stat = "4242 (omadm (load) x) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 4 0 100";
+        assert_eq!(parse_cpu(stat), Some(Duration::from_millis(3_000)));
+        assert_eq!(parse_cpu("4242 (x) S 1 2"), None);
+        assert_eq!(parse_cpu("no parenthesis"), None);
+        assert_eq!(parse_cpu("1 (x) S 1 2 3 4 5 6 7 8 9 10 -1 5"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_used_some_cpu() {
+        let spin = (0..2_000_000u64).fold(0u64, |a, b| a.wrapping_add(b * b));
+        assert!(spin > 0);
+        assert!(own_cpu().is_some());
     }
 }
