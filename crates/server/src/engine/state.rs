@@ -78,8 +78,9 @@ const MAX_REPLAY: usize = 64 << 20;
 
 impl Replay {
     /// The exchange of client message `msg_id` (hashed as `digest`, `len` bytes) answered by
-    /// `answer`, stored compressed: an answer is the bulk of a session's state, and XML halves
-    /// under LZ4 (docs/performance.md, fourth pass).
+    /// `answer`, stored compressed: an answer is the bulk of a session's state (with LZ4 a
+    /// load-test session's state is 1.7 KB mid-session instead of 2.8; docs/performance.md,
+    /// fourth pass).
     pub fn new(
         msg_id: String,
         (digest, len): (u64, usize),
