@@ -56,6 +56,11 @@ pub enum StoreError {
     /// the checkpoint thread could not start.
     #[error("the database writer has stopped")]
     WriterGone,
+    /// A SQLite file's DM message ran in a transaction that was rolled back because a later
+    /// message of it failed, and another process wrote to the file before it could be written
+    /// again; nothing of it was written (see [`sqlite`]).
+    #[error("another process wrote to the database while this message was being written again; nothing of it was written")]
+    Interrupted,
     /// The work of a message panicked; its transaction was rolled back.
     #[error("handling the message panicked; nothing of it was written")]
     WorkPanicked,

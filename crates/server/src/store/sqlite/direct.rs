@@ -152,6 +152,14 @@ pub(super) fn control(conn: &Connection, c: Control) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// `PRAGMA data_version`: it differs between two reads on one connection when another
+/// connection committed in between (the connection's own commits do not change it).
+pub(super) fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))?)
+}
+
 /// The statement of `rows` rows from `kept`, written on first use; `kept` is emptied when it
 /// would grow past [`KEEP_ROWS`] statements.
 fn rows_statement<'s, 'c>(
