@@ -285,6 +285,8 @@ async fn restart(conn: &mut Conn, ran: &mut [Ran]) -> Result<(), StoreError> {
     // Inside the transaction, with the file's write lock held since it began: the version of
     // the file those messages read.
     let read = direct::data_version(&conn.db)?;
+    // Errors such as a full disk make SQLite roll the transaction back itself; this ROLLBACK
+    // then fails, and so the earlier messages do (another process may have written since).
     direct::control(&conn.db, Control::Rollback)?;
     begin(conn).await?;
     if direct::data_version(&conn.db)? != read {
