@@ -445,12 +445,9 @@ impl Statements {
         cs: &[CommandUpdate],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut q = rows_statement(
-            conn,
-            &mut self.update_commands,
-            cs.len(),
-            |n| or_fail(&batch::update_commands_sqlite(n), "UPDATE commands"),
-        )?;
+        let mut q = rows_statement(conn, &mut self.update_commands, cs.len(), |n| {
+            or_fail(&batch::update_commands_sqlite(n), "UPDATE commands")
+        })?;
         q.bind(device_id)?.bind(now)?;
         for c in cs {
             q.bind(c.id)?
@@ -472,12 +469,9 @@ impl Statements {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         for chunk in lines.chunks(batch::MAX_ROWS) {
-            let mut q = rows_statement(
-                conn,
-                &mut self.insert_audit,
-                chunk.len(),
-                |n| or_fail(&batch::insert_audit(n), "INSERT INTO audit"),
-            )?;
+            let mut q = rows_statement(conn, &mut self.insert_audit, chunk.len(), |n| {
+                or_fail(&batch::insert_audit(n), "INSERT INTO audit")
+            })?;
             for a in chunk {
                 q.bind(now)?
                     .bind(a.device_id.as_deref())?
@@ -499,9 +493,15 @@ mod tests {
     fn multi_row_writes_say_or_fail() {
         use super::{batch, or_fail};
         let update = or_fail(&batch::update_commands_sqlite(2), "UPDATE commands");
-        assert!(update.contains(") UPDATE OR FAIL commands SET "), "{update}");
+        assert!(
+            update.contains(") UPDATE OR FAIL commands SET "),
+            "{update}"
+        );
         let insert = or_fail(&batch::insert_audit(2), "INSERT INTO audit");
-        assert!(insert.starts_with("INSERT OR FAIL INTO audit ("), "{insert}");
+        assert!(
+            insert.starts_with("INSERT OR FAIL INTO audit ("),
+            "{insert}"
+        );
     }
 
     #[test]
