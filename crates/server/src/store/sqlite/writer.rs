@@ -7,7 +7,9 @@
 //! task puts its message in the queue and takes the connection; the task that gets it runs, in
 //! one `BEGIN IMMEDIATE` ... `COMMIT`, every message then waiting (up to [`MAX_BATCH`]): its own
 //! and those of the tasks queued behind it, whose answers it hands over (group commit). Every
-//! answer is released only after the commit.
+//! answer is released only after the commit. The connection keeps its page cache warm
+//! (SQLite empties a connection's cache when another connection wrote since its last
+//! transaction).
 //!
 //! A message that fails is rolled back alone. The messages run without a savepoint each: a
 //! savepoint copies every page a message changes first into the statement journal, which was
@@ -17,9 +19,7 @@
 //! before them wrote, which is written again in the same order), and the messages after it
 //! run inside savepoints. If another process wrote to the file in between (`PRAGMA
 //! data_version`), the earlier messages fail instead of being written again over its writes;
-//! as with any failed message, their devices send them again. The connection keeps its page cache warm
-//! (SQLite empties a connection's cache when another connection wrote since its last
-//! transaction).
+//! as with any failed message, their devices send them again.
 //!
 //! The transaction holds the store's in-process write gate, as every other writer of the store
 //! does. Another process's write lock on the file is waited for without blocking the runtime:
@@ -245,6 +245,7 @@ async fn transaction(conn: &mut Conn, batch: Vec<Job>) {
                 // Nothing of this message will be written: its answer can go now.
                 let _ = reply.send(Err(e));
                 guarded = true;
+                // `&mut`: a shared borrow held across the await would need `Ran: Sync`.
                 if let Err(e) = restart(conn, &mut ran).await {
                     // The messages before it are not written: they fail, their devices send
                     // them again. The rest of the batch needs a transaction of its own.
@@ -379,7 +380,7 @@ mod tests {
 
     /// A message of `device` that adds one to the counter kept in its session (`messages`),
     /// sets the device's client nonce to the new count and writes an audit line `event`; the
-    /// count it read comes back through `seen`.
+    /// count it read is the work's value.
     fn counting(
         device: &str,
         event: &str,
