@@ -81,6 +81,10 @@ impl SqliteStore {
         if omadm_sqlite_pcache::install() != omadm_sqlite_pcache::Installed::Yes {
             tracing::debug!("SQLite was initialised before the store: its page cache is unchanged");
         }
+        // Then (registering a VFS initialises SQLite): a commit's WAL frames in one write.
+        if omadm_sqlite_walbuf::install() != omadm_sqlite_walbuf::Installed::Yes {
+            tracing::debug!("SQLite has no default VFS to wrap: WAL writes unchanged");
+        }
         let (url, full_sync) = take_synchronous(url);
         let url = url.as_str();
         let options = SqliteConnectOptions::from_str(url)?

@@ -1,0 +1,124 @@
+use rusqlite::Connection;
+
+use super::*;
+
+fn connect(path: &std::path::Path) -> Connection {
+    assert_eq!(install(), Installed::Yes);
+    let c = Connection::open(path).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .unwrap();
+    c
+}
+
+/// The WAL's frames on disk, as another process would read them: (page, commit) of each frame
+/// of the current generation (salts of the header).
+fn frames_on_disk(wal: &std::path::Path) -> Vec<(u32, bool)> {
+    let data = std::fs::read(wal).unwrap();
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let page = be(&data[8..12]) as usize;
+    let salts = &data[16..24];
+    let mut out = Vec::new();
+    let mut off = 32;
+    while off + FRAME_HEADER + page <= data.len() {
+        let h = &data[off..off + FRAME_HEADER];
+        if &h[8..16] != salts {
+            break;
+        }
+        out.push((be(&h[0..4]), be(&h[4..8]) != 0));
+        off += FRAME_HEADER + page;
+    }
+    out
+}
+
+#[test]
+fn a_commit_is_in_the_file_when_it_returns_and_other_connections_see_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let w = connect(&path);
+    w.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);",
+    )
+    .unwrap();
+    let r = Connection::open(&path).unwrap();
+    let before = stats();
+    for i in 0..50 {
+        let tx = w.unchecked_transaction().unwrap();
+        // Enough rows to change several pages per commit.
+        for j in 0..40 {
+            tx.execute(
+                "INSERT INTO t (k, v) VALUES (?1, ?2)",
+                rusqlite::params![i * 1000 + j, "x".repeat(200)],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        // On disk now: the last frame of the WAL is a commit frame.
+        let frames = frames_on_disk(&dir.path().join("t.db-wal"));
+        assert!(frames.last().is_some_and(|f| f.1), "commit {i} not on disk");
+        let n: i64 = r
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(n, (i + 1) * 40);
+    }
+    let after = stats();
+    let writes = after.writes - before.writes;
+    let flushes = after.flushes - before.flushes;
+    // Several frames (two writes each) per commit, one write to the file.
+    assert!(writes >= 50 * 4, "{writes}");
+    assert!(flushes * 3 < writes, "{flushes} file writes for {writes}");
+}
+
+#[test]
+fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let w = connect(&path);
+    // A small cache makes SQLite spill pages into the WAL before the commit.
+    w.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = 10; \
+         CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB);",
+    )
+    .unwrap();
+    let r = Connection::open(&path).unwrap();
+    let blob = vec![7u8; 3000];
+    let tx = w.unchecked_transaction().unwrap();
+    for k in 0..1000 {
+        tx.execute(
+            "INSERT INTO t (k, v) VALUES (?1, ?2)",
+            rusqlite::params![k, blob],
+        )
+        .unwrap();
+    }
+    tx.rollback().unwrap();
+    let n: i64 = r
+        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
+    let tx = w.unchecked_transaction().unwrap();
+    for k in 0..1000 {
+        tx.execute(
+            "INSERT INTO t (k, v) VALUES (?1, ?2)",
+            rusqlite::params![k, blob],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    let (n, sum): (i64, i64) = r
+        .query_row("SELECT count(*), sum(length(v)) FROM t", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((n, sum), (1000, 3_000_000));
+    // A checkpoint copies it all into the database file; a fresh connection reads it back.
+    w.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(w);
+    let again = Connection::open(&path).unwrap();
+    let ok: String = again
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = again
+        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(n, 1000);
+}
