@@ -2,7 +2,10 @@
 //! each go to the database in one statement instead of one statement per row. Through sqlx
 //! (PostgreSQL, SQLite in memory) every statement is a round trip (a network one, or to sqlx's
 //! SQLite connection thread), so the number of statements per message is what the DM
-//! endpoint's throughput is made of.
+//! endpoint's throughput is made of. A SQLite file's DM messages run their statements in
+//! process instead ([`super::sqlite`]), where one UPDATE per command costs less than one
+//! UPDATE ... FROM for all of them (which SQLite runs through a temporary table): those use
+//! only [`insert_audit`].
 
 use crate::store::CommandUpdate;
 
