@@ -224,7 +224,7 @@ impl<'s, 'c> Bound<'s, 'c> {
         let mut rows = self.stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(decode(&RowColumns(row, self.names))?);
+            out.push(decode(&RowColumns::new(row, self.names))?);
         }
         Ok(out)
     }
@@ -236,23 +236,43 @@ impl<'s, 'c> Bound<'s, 'c> {
     ) -> Result<Option<T>, StoreError> {
         let mut rows = self.stmt.raw_query();
         match rows.next()? {
-            Some(row) => decode(&RowColumns(row, self.names)).map(Some),
+            Some(row) => decode(&RowColumns::new(row, self.names)).map(Some),
             None => Ok(None),
         }
     }
 }
 
 /// A rusqlite row as the shared decoding reads it.
-struct RowColumns<'r, 's>(&'r Row<'s>, &'r [String]);
+struct RowColumns<'r, 's> {
+    row: &'r Row<'s>,
+    names: &'r [String],
+    /// Where the next column is looked for first: the decoders read the columns in the order
+    /// the statements list them, so a look-up is one comparison instead of a scan (the scans
+    /// were 3% of the server's instructions under load, callgrind).
+    next: std::cell::Cell<usize>,
+}
 
-impl RowColumns<'_, '_> {
+impl<'r, 's> RowColumns<'r, 's> {
+    fn new(row: &'r Row<'s>, names: &'r [String]) -> RowColumns<'r, 's> {
+        RowColumns {
+            row,
+            names,
+            next: std::cell::Cell::new(0),
+        }
+    }
+
     fn value(&self, name: &'static str) -> Result<ValueRef<'_>, StoreError> {
-        let i = self
-            .1
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| corrupt(name, "no such column"))?;
-        self.0.get_ref(i).map_err(|e| corrupt(name, e))
+        let hint = self.next.get();
+        let i = match self.names.get(hint) {
+            Some(n) if n == name => hint,
+            _ => self
+                .names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| corrupt(name, "no such column"))?,
+        };
+        self.next.set(i + 1);
+        self.row.get_ref(i).map_err(|e| corrupt(name, e))
     }
 
     fn opt_int_of(&self, name: &'static str) -> Result<Option<i64>, StoreError> {
