@@ -323,7 +323,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 4, "each migration applied once");
+    assert_eq!(applied, 5, "each migration applied once");
     // Everything went into the test's schema.
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1",

@@ -148,7 +148,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 4, "each migration applied once");
+    assert_eq!(applied, 5, "each migration applied once");
 }
 
 #[tokio::test]
