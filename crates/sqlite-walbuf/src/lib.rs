@@ -5,18 +5,23 @@
 //! own locking and page-cache bookkeeping, all inside the database's write lock (11% of the
 //! server's CPU under `omadm loadtest`, docs/performance.md, "sixth pass").
 //!
-//! [`install`] registers, as the process's default VFS, a thin layer over the default one. Every
-//! file but a WAL is the default VFS's own, untouched. A WAL's writes that follow each other in
-//! the file are gathered in memory and written together when the transaction's commit frame
-//! (the frame whose header carries the database size) is complete, inside that `xWrite`, so a
-//! failure is the commit's own error, exactly as before. Anything else done to the WAL (a read,
-//! a sync, a size, a truncation, a write elsewhere, closing) first writes what is gathered.
+//! [`install`] registers, as the process's default VFS, a thin layer over the default one. A
+//! WAL's writes that follow each other in the file are gathered in memory and written together
+//! when the transaction's commit frame (the frame whose header carries the database size) is
+//! complete, inside that `xWrite`, so a failure is the commit's own error, exactly as before.
+//! Anything else done to the WAL (a read, a sync, a size, a truncation, a write elsewhere,
+//! closing) first writes what is gathered. Main database files pass everything through, except
+//! that the release of the WAL write lock (their shared-memory lock 0) drops whatever the WAL of
+//! that database still gathers: frames of a transaction that ended without a commit (a cache
+//! spill, then a rollback), which written later could land on frames another connection has
+//! committed since. Other files are the default VFS's own, untouched.
 //!
 //! Readers cannot see gathered frames: SQLite publishes frames only in the WAL index header,
 //! which it updates after the commit frame's write has returned, so after they reached the file.
 //! A commit therefore survives a crash of the process as before (`synchronous=NORMAL`), and a
 //! frame written ahead of its commit (a cache spill) is gathered until the next commit, read, or
-//! sync; SQLite ignores such frames until a commit frame follows them.
+//! sync, or dropped when its transaction ends without one; SQLite ignores such frames until a
+//! commit frame follows them.
 //!
 //! `unsafe` is the point of this crate (SQLite's C VFS interface); the other crates forbid it.
 
@@ -62,6 +67,8 @@ unsafe impl Sync for Vfs {}
 static VFS: OnceLock<Option<Vfs>> = OnceLock::new();
 static WRITES: AtomicU64 = AtomicU64::new(0);
 static FLUSHES: AtomicU64 = AtomicU64::new(0);
+static DISCARDS: AtomicU64 = AtomicU64::new(0);
+static WRITE_ENDS: AtomicU64 = AtomicU64::new(0);
 
 /// WAL writes since [`install`], all files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,6 +77,10 @@ pub struct Stats {
     pub writes: u64,
     /// Writes made to the files.
     pub flushes: u64,
+    /// Gathered writes of transactions that ended without a commit, dropped.
+    pub discards: u64,
+    /// WAL write locks released (write transactions ended).
+    pub write_ends: u64,
 }
 
 /// The write counters.
@@ -77,6 +88,8 @@ pub fn stats() -> Stats {
     Stats {
         writes: WRITES.load(Ordering::Relaxed),
         flushes: FLUSHES.load(Ordering::Relaxed),
+        discards: DISCARDS.load(Ordering::Relaxed),
+        write_ends: WRITE_ENDS.load(Ordering::Relaxed),
     }
 }
 
@@ -127,12 +140,31 @@ fn real_vfs() -> *mut ffi::sqlite3_vfs {
     }
 }
 
-/// A WAL opened through the layer: our `sqlite3_file`, then the default VFS's file object at
-/// [`header_size`] bytes from the start.
+/// A WAL or a main database opened through the layer: our `sqlite3_file`, then the default
+/// VFS's file object at [`header_size`] bytes from the start.
 #[repr(C)]
-struct WalFile {
+struct Wrapped {
     base: ffi::sqlite3_file,
+    /// A WAL's gathered writes; null for a main database.
     state: *mut Gather,
+    /// The main database's path (a WAL's without `-wal`).
+    db: *mut String,
+}
+
+/// The WALs holding gathered writes (the addresses of their [`Wrapped`]). Only the connection holding a database's WAL write lock writes frames, so at most one
+/// WAL per database is here; when that lock is released (a commit, which wrote everything
+/// gathered, or a rollback) whatever is still gathered belongs to a transaction that will never
+/// commit, and is dropped: written later, it could land on frames another connection committed
+/// meanwhile.
+static GATHERING: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// SQLite's WAL write lock: the first lock of the shared-memory index (`WAL_WRITE_LOCK`).
+const WAL_WRITE_LOCK: c_int = 0;
+
+fn gathering() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    GATHERING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What a WAL has gathered.
@@ -145,13 +177,13 @@ struct Gather {
 }
 
 fn header_size() -> usize {
-    std::mem::size_of::<WalFile>().next_multiple_of(16)
+    std::mem::size_of::<Wrapped>().next_multiple_of(16)
 }
 
 /// The default VFS's file object inside ours.
 ///
 /// # Safety
-/// `f` is a [`WalFile`] opened by [`open`].
+/// `f` is a [`Wrapped`] opened by [`open`].
 unsafe fn real_file(f: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
     f.cast::<u8>().add(header_size()).cast()
 }
@@ -162,6 +194,32 @@ unsafe fn real_file(f: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
 /// `real` is an open file of the default VFS.
 unsafe fn methods(real: *mut ffi::sqlite3_file) -> &'static ffi::sqlite3_io_methods {
     &*(*real).pMethods
+}
+
+/// Flushes, then runs the default method on the default file object.
+macro_rules! after_flush {
+    ($f:ident, $method:ident ( $($arg:expr),* )) => {{
+        let rc = flush($f);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        let real = real_file($f);
+        match methods(real).$method {
+            Some(x) => x(real $(, $arg)*),
+            None => ffi::SQLITE_IOERR,
+        }
+    }};
+}
+
+/// Runs the default method on the default file object.
+macro_rules! pass {
+    ($f:ident, $method:ident ( $($arg:expr),* ), $none:expr) => {{
+        let real = real_file($f);
+        match methods(real).$method {
+            Some(x) => x(real $(, $arg)*),
+            None => $none,
+        }
+    }};
 }
 
 unsafe extern "C" fn open(
@@ -175,24 +233,61 @@ unsafe extern "C" fn open(
     let Some(real_open) = real_vfs.as_ref().and_then(|v| v.xOpen) else {
         return ffi::SQLITE_ERROR;
     };
-    if flags & ffi::SQLITE_OPEN_WAL == 0 {
-        // Not a WAL: the default VFS's own file object, at the start of ours.
+    let is_wal = flags & ffi::SQLITE_OPEN_WAL != 0;
+    if name.is_null() || !(is_wal || flags & ffi::SQLITE_OPEN_MAIN_DB != 0) {
+        // Neither a WAL nor a main database: the default VFS's own file object, at the start
+        // of ours.
         return real_open(real_vfs, name, file, flags, out_flags);
     }
+    let path = CStr::from_ptr(name).to_string_lossy();
+    let db = if is_wal {
+        path.strip_suffix("-wal").unwrap_or(&path).to_owned()
+    } else {
+        path.into_owned()
+    };
     let real = real_file(file);
     let rc = real_open(real_vfs, name, real, flags, out_flags);
     if rc != ffi::SQLITE_OK {
         (*file).pMethods = ptr::null();
         return rc;
     }
-    let wal = file.cast::<WalFile>();
-    (*wal).state = Box::into_raw(Box::new(Gather {
-        offset: 0,
-        bytes: Vec::new(),
-        commit_header: false,
-    }));
+    let wal = file.cast::<Wrapped>();
+    (*wal).state = if is_wal {
+        Box::into_raw(Box::new(Gather {
+            offset: 0,
+            bytes: Vec::new(),
+            commit_header: false,
+        }))
+    } else {
+        ptr::null_mut()
+    };
+    (*wal).db = Box::into_raw(Box::new(db));
     (*wal).base.pMethods = wal_methods(methods(real));
     rc
+}
+
+/// Drops what `f` gathered, unwritten.
+///
+/// # Safety
+/// `f` is a WAL opened by [`open`], not in use by another thread.
+unsafe fn discard(f: *mut Wrapped) {
+    if let Some(g) = (*f).state.as_mut() {
+        if !g.bytes.is_empty() {
+            DISCARDS.fetch_add(1, Ordering::Relaxed);
+        }
+        g.bytes.clear();
+        g.commit_header = false;
+    }
+}
+
+/// Registers `f` as holding gathered writes.
+fn start_gathering(f: *mut Wrapped) {
+    gathering().push(f as usize);
+}
+
+/// `f` holds no gathered writes any more.
+fn stop_gathering(f: *mut Wrapped) {
+    gathering().retain(|&w| w != f as usize);
 }
 
 /// Our methods for a WAL whose default methods are `m` (the same version).
@@ -235,13 +330,16 @@ unsafe impl Sync for IoMethods {}
 /// SQLite fails the transaction they belong to).
 ///
 /// # Safety
-/// `f` is a [`WalFile`] opened by [`open`].
+/// `f` is a [`Wrapped`] opened by [`open`].
 unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
-    let g = &mut *(*f.cast::<WalFile>()).state;
+    let Some(g) = (*f.cast::<Wrapped>()).state.as_mut() else {
+        return ffi::SQLITE_OK;
+    };
     g.commit_header = false;
     if g.bytes.is_empty() {
         return ffi::SQLITE_OK;
     }
+    stop_gathering(f.cast());
     let real = real_file(f);
     let Some(x_write) = methods(real).xWrite else {
         return ffi::SQLITE_IOERR_WRITE;
@@ -274,9 +372,12 @@ unsafe extern "C" fn write(
     let Ok(len) = usize::try_from(amt) else {
         return ffi::SQLITE_IOERR_WRITE;
     };
+    if (*f.cast::<Wrapped>()).state.is_null() {
+        return pass!(f, xWrite(buf, amt, offset), ffi::SQLITE_IOERR_WRITE);
+    }
     WRITES.fetch_add(1, Ordering::Relaxed);
     let data = std::slice::from_raw_parts(buf.cast::<u8>(), len);
-    let g = &mut *(*f.cast::<WalFile>()).state;
+    let g = &mut *(*f.cast::<Wrapped>()).state;
     let end = g.offset + g.bytes.len() as i64;
     let follows = !g.bytes.is_empty() && offset == end;
     if !follows {
@@ -284,11 +385,14 @@ unsafe extern "C" fn write(
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        let g = &mut *(*f.cast::<WalFile>()).state;
+        let g = &mut *(*f.cast::<Wrapped>()).state;
         g.offset = offset;
     }
-    let g = &mut *(*f.cast::<WalFile>()).state;
+    let g = &mut *(*f.cast::<Wrapped>()).state;
     let completes_commit = g.commit_header;
+    if g.bytes.is_empty() {
+        start_gathering(f.cast());
+    }
     g.bytes.extend_from_slice(data);
     // A frame header's bytes 4..8 are the database size after a commit, 0 in other frames.
     g.commit_header = len == FRAME_HEADER && data[4..8] != [0, 0, 0, 0];
@@ -300,9 +404,16 @@ unsafe extern "C" fn write(
 
 unsafe extern "C" fn close(f: *mut ffi::sqlite3_file) -> c_int {
     let rc = flush(f);
-    let wal = f.cast::<WalFile>();
-    drop(Box::from_raw((*wal).state));
-    (*wal).state = ptr::null_mut();
+    let wal = f.cast::<Wrapped>();
+    stop_gathering(wal);
+    if !(*wal).state.is_null() {
+        drop(Box::from_raw((*wal).state));
+        (*wal).state = ptr::null_mut();
+    }
+    if !(*wal).db.is_null() {
+        drop(Box::from_raw((*wal).db));
+        (*wal).db = ptr::null_mut();
+    }
     let real = real_file(f);
     let closed = match methods(real).xClose {
         Some(x) => x(real),
@@ -313,32 +424,6 @@ unsafe extern "C" fn close(f: *mut ffi::sqlite3_file) -> c_int {
     } else {
         closed
     }
-}
-
-/// Flushes, then runs the default method on the default file object.
-macro_rules! after_flush {
-    ($f:ident, $method:ident ( $($arg:expr),* )) => {{
-        let rc = flush($f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        let real = real_file($f);
-        match methods(real).$method {
-            Some(x) => x(real $(, $arg)*),
-            None => ffi::SQLITE_IOERR,
-        }
-    }};
-}
-
-/// Runs the default method on the default file object.
-macro_rules! pass {
-    ($f:ident, $method:ident ( $($arg:expr),* ), $none:expr) => {{
-        let real = real_file($f);
-        match methods(real).$method {
-            Some(x) => x(real $(, $arg)*),
-            None => $none,
-        }
-    }};
 }
 
 unsafe extern "C" fn read(
@@ -415,7 +500,33 @@ unsafe extern "C" fn shm_lock(
     n: c_int,
     flags: c_int,
 ) -> c_int {
-    pass!(f, xShmLock(offset, n, flags), ffi::SQLITE_IOERR)
+    let rc = pass!(f, xShmLock(offset, n, flags), ffi::SQLITE_IOERR);
+    if rc == ffi::SQLITE_OK
+        && offset == WAL_WRITE_LOCK
+        && flags == ffi::SQLITE_SHM_UNLOCK | ffi::SQLITE_SHM_EXCLUSIVE
+    {
+        // The write transaction is over: what its WAL still gathers was never committed.
+        write_transaction_ended(&*(*f.cast::<Wrapped>()).db);
+    }
+    rc
+}
+
+/// Drops what the WAL of database `db` still gathers (see [`GATHERING`]).
+///
+/// # Safety
+/// Called by the connection that held `db`'s WAL write lock, so that no other thread uses the
+/// WAL gathering for it.
+unsafe fn write_transaction_ended(db: &str) {
+    WRITE_ENDS.fetch_add(1, Ordering::Relaxed);
+    gathering().retain(|&w| {
+        let wal = w as *mut Wrapped;
+        if *(*wal).db == *db {
+            discard(wal);
+            false
+        } else {
+            true
+        }
+    });
 }
 
 unsafe extern "C" fn shm_barrier(f: *mut ffi::sqlite3_file) {

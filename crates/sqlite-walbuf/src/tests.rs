@@ -66,6 +66,9 @@ fn a_commit_is_in_the_file_when_it_returns_and_other_connections_see_it() {
     // Several frames (two writes each) per commit, one write to the file.
     assert!(writes >= 50 * 4, "{writes}");
     assert!(flushes * 3 < writes, "{flushes} file writes for {writes}");
+    // Every commit released the WAL write lock through the layer (what drops uncommitted
+    // gathered frames).
+    assert!(after.write_ends - before.write_ends >= 50);
 }
 
 #[test]
@@ -121,4 +124,119 @@ fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
         .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
         .unwrap();
     assert_eq!(n, 1000);
+}
+
+#[test]
+fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let a = connect(&path);
+    a.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0; \
+         CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); \
+         INSERT INTO t (k, v) VALUES (0, zeroblob(10));",
+    )
+    .unwrap();
+    let b = connect(&path);
+    b.execute_batch("PRAGMA wal_autocheckpoint = 0;").unwrap();
+    // A spills frames of a large transaction into the WAL (gathered), then rolls back.
+    a.execute_batch("PRAGMA cache_size = 10;").unwrap();
+    let blob = vec![1u8; 3000];
+    let before = stats();
+    let tx = a.unchecked_transaction().unwrap();
+    for k in 1..200 {
+        tx.execute(
+            "INSERT INTO t (k, v) VALUES (?1, ?2)",
+            rusqlite::params![k, blob],
+        )
+        .unwrap();
+    }
+    // One large value last: its overflow pages spill as they fill and are not read again.
+    tx.execute("INSERT INTO t (k, v) VALUES (500, randomblob(400000))", [])
+        .unwrap();
+    tx.rollback().unwrap();
+    // SQLite reads pages back from the WAL while rolling back, which writes what was
+    // gathered, still under the write lock; whatever is left is dropped when the lock is
+    // released (`the_end_of_a_write_transaction_drops_what_was_not_committed`).
+    let _ = before;
+    // B commits where A's frames were.
+    let mine = vec![2u8; 3000];
+    // As many frames as A spilled, and more: B's commits cover every offset A gathered at.
+    let tx = b.unchecked_transaction().unwrap();
+    for k in 1000..1400 {
+        tx.execute(
+            "INSERT INTO t (k, v) VALUES (?1, ?2)",
+            rusqlite::params![k, mine],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    // A reads B's rows (its WAL handle must not write what it gathered now).
+    let (n, sum): (i64, i64) = a
+        .query_row("SELECT count(*), sum(length(v)) FROM t", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((n, sum), (401, 10 + 400 * 3000));
+    let bad: i64 = b
+        .query_row(
+            "SELECT count(*) FROM t WHERE k >= 1000 AND v <> ?1",
+            [&mine],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(bad, 0);
+    for c in [&a, &b] {
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
+    // And a fresh connection (recovery from the files) agrees.
+    drop(a);
+    drop(b);
+    let c = Connection::open(&path).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(n, 401);
+}
+
+#[test]
+fn the_end_of_a_write_transaction_drops_what_was_not_committed() {
+    // Two WALs with gathered frames, of two databases; the write lock of one is released.
+    let mut files: Vec<Wrapped> = ["/x/a.db", "/x/b.db"]
+        .iter()
+        .map(|db| Wrapped {
+            // SAFETY: a plain C struct of one pointer; null is its "not open" value.
+            base: unsafe { std::mem::zeroed() },
+            state: Box::into_raw(Box::new(Gather {
+                offset: 32,
+                bytes: vec![1; 4120],
+                commit_header: false,
+            })),
+            db: Box::into_raw(Box::new((*db).to_owned())),
+        })
+        .collect();
+    let ptrs: Vec<*mut Wrapped> = files.iter_mut().map(|f| f as *mut Wrapped).collect();
+    for &p in &ptrs {
+        start_gathering(p);
+    }
+    let before = stats().discards;
+    // SAFETY: the files are this test's own, on this thread.
+    unsafe { write_transaction_ended("/x/a.db") };
+    let pending = |p: *mut Wrapped| unsafe { (*(*p).state).bytes.len() };
+    assert_eq!(pending(ptrs[0]), 0, "a.db's uncommitted frames dropped");
+    assert_eq!(pending(ptrs[1]), 4120, "b.db's left alone");
+    assert!(stats().discards > before);
+    assert!(!gathering().contains(&(ptrs[0] as usize)));
+    assert!(gathering().contains(&(ptrs[1] as usize)));
+    for &p in &ptrs {
+        stop_gathering(p);
+        // SAFETY: allocated above with Box::into_raw, freed once.
+        unsafe {
+            drop(Box::from_raw((*p).state));
+            drop(Box::from_raw((*p).db));
+        }
+    }
 }
