@@ -2,8 +2,8 @@
 //!
 //! SQLite writes each WAL frame with two `pwrite`s, its 24-byte header and its page: a DM
 //! message's commit (about 11 frames per session) made some 22 calls into ext4, each with its
-//! own locking and page-cache bookkeeping, all inside the database's write lock (11% of the
-//! server's CPU under `omadm loadtest`, docs/performance.md, "sixth pass").
+//! own locking and page-cache bookkeeping, all inside the database's write lock (11 to 13% of
+//! the server's CPU under `omadm loadtest`, docs/performance.md, "sixth pass").
 //!
 //! [`install`] registers, as the process's default VFS, a thin layer over the default one. A
 //! WAL's writes that follow each other in the file are gathered in memory and written together
@@ -128,11 +128,6 @@ pub fn install() -> Installed {
     }
 }
 
-/// Whether [`install`] made the layer the default VFS.
-pub fn installed() -> bool {
-    matches!(VFS.get(), Some(Some(_)))
-}
-
 fn real_vfs() -> *mut ffi::sqlite3_vfs {
     match VFS.get() {
         Some(Some(v)) => v.real,
@@ -151,8 +146,8 @@ struct Wrapped {
     db: *mut String,
 }
 
-/// The WALs holding gathered writes (the addresses of their [`Wrapped`]). Only the connection holding a database's WAL write lock writes frames, so at most one
-/// WAL per database is here; when that lock is released (a commit, which wrote everything
+/// The WALs holding gathered writes (the addresses of their [`Wrapped`]). Only the connection
+/// holding a database's WAL write lock writes frames, so at most one WAL per database is here; when that lock is released (a commit, which wrote everything
 /// gathered, or a rollback) whatever is still gathered belongs to a transaction that will never
 /// commit, and is dropped: written later, it could land on frames another connection committed
 /// meanwhile.
@@ -251,8 +246,8 @@ unsafe extern "C" fn open(
         (*file).pMethods = ptr::null();
         return rc;
     }
-    let wal = file.cast::<Wrapped>();
-    (*wal).state = if is_wal {
+    let wrapped = file.cast::<Wrapped>();
+    (*wrapped).state = if is_wal {
         Box::into_raw(Box::new(Gather {
             offset: 0,
             bytes: Vec::new(),
@@ -261,8 +256,8 @@ unsafe extern "C" fn open(
     } else {
         ptr::null_mut()
     };
-    (*wal).db = Box::into_raw(Box::new(db));
-    (*wal).base.pMethods = wal_methods(methods(real));
+    (*wrapped).db = Box::into_raw(Box::new(db));
+    (*wrapped).base.pMethods = io_methods(methods(real));
     rc
 }
 
@@ -290,8 +285,9 @@ fn stop_gathering(f: *mut Wrapped) {
     gathering().retain(|&w| w != f as usize);
 }
 
-/// Our methods for a WAL whose default methods are `m` (the same version).
-fn wal_methods(m: &ffi::sqlite3_io_methods) -> *const ffi::sqlite3_io_methods {
+/// Our methods for a file whose default methods are `m` (the same version): a WAL's and a main
+/// database's, which [`Wrapped::state`] tells apart.
+fn io_methods(m: &ffi::sqlite3_io_methods) -> *const ffi::sqlite3_io_methods {
     static METHODS: OnceLock<IoMethods> = OnceLock::new();
     &METHODS
         .get_or_init(|| {

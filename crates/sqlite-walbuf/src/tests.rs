@@ -10,6 +10,30 @@ fn connect(path: &std::path::Path) -> Connection {
     c
 }
 
+/// Inserts rows `keys` with value `v`.
+fn insert(c: &Connection, keys: std::ops::Range<i64>, v: &[u8]) {
+    for k in keys {
+        c.execute(
+            "INSERT INTO t (k, v) VALUES (?1, ?2)",
+            rusqlite::params![k, v],
+        )
+        .unwrap();
+    }
+}
+
+/// One integer that `sql` selects.
+fn int(c: &Connection, sql: &str) -> i64 {
+    c.query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+/// `PRAGMA integrity_check` finds nothing wrong.
+fn assert_intact(c: &Connection) {
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
 /// The WAL's frames on disk, as another process would read them: (page, commit) of each frame
 /// of the current generation (salts of the header).
 fn frames_on_disk(wal: &std::path::Path) -> Vec<(u32, bool)> {
@@ -55,10 +79,7 @@ fn a_commit_is_in_the_file_when_it_returns_and_other_connections_see_it() {
         // On disk now: the last frame of the WAL is a commit frame.
         let frames = frames_on_disk(&dir.path().join("t.db-wal"));
         assert!(frames.last().is_some_and(|f| f.1), "commit {i} not on disk");
-        let n: i64 = r
-            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(n, (i + 1) * 40);
+        assert_eq!(int(&r, "SELECT count(*) FROM t"), (i + 1) * 40);
     }
     let after = stats();
     let writes = after.writes - before.writes;
@@ -85,26 +106,11 @@ fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
     let r = Connection::open(&path).unwrap();
     let blob = vec![7u8; 3000];
     let tx = w.unchecked_transaction().unwrap();
-    for k in 0..1000 {
-        tx.execute(
-            "INSERT INTO t (k, v) VALUES (?1, ?2)",
-            rusqlite::params![k, blob],
-        )
-        .unwrap();
-    }
+    insert(&tx, 0..1000, &blob);
     tx.rollback().unwrap();
-    let n: i64 = r
-        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(int(&r, "SELECT count(*) FROM t"), 0);
     let tx = w.unchecked_transaction().unwrap();
-    for k in 0..1000 {
-        tx.execute(
-            "INSERT INTO t (k, v) VALUES (?1, ?2)",
-            rusqlite::params![k, blob],
-        )
-        .unwrap();
-    }
+    insert(&tx, 0..1000, &blob);
     tx.commit().unwrap();
     let (n, sum): (i64, i64) = r
         .query_row("SELECT count(*), sum(length(v)) FROM t", [], |row| {
@@ -116,14 +122,8 @@ fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
     w.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
     drop(w);
     let again = Connection::open(&path).unwrap();
-    let ok: String = again
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    let n: i64 = again
-        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(n, 1000);
+    assert_intact(&again);
+    assert_eq!(int(&again, "SELECT count(*) FROM t"), 1000);
 }
 
 #[test]
@@ -142,15 +142,8 @@ fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s
     // A spills frames of a large transaction into the WAL (gathered), then rolls back.
     a.execute_batch("PRAGMA cache_size = 10;").unwrap();
     let blob = vec![1u8; 3000];
-    let before = stats();
     let tx = a.unchecked_transaction().unwrap();
-    for k in 1..200 {
-        tx.execute(
-            "INSERT INTO t (k, v) VALUES (?1, ?2)",
-            rusqlite::params![k, blob],
-        )
-        .unwrap();
-    }
+    insert(&tx, 1..200, &blob);
     // One large value last: its overflow pages spill as they fill and are not read again.
     tx.execute("INSERT INTO t (k, v) VALUES (500, randomblob(400000))", [])
         .unwrap();
@@ -158,18 +151,11 @@ fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s
     // SQLite reads pages back from the WAL while rolling back, which writes what was
     // gathered, still under the write lock; whatever is left is dropped when the lock is
     // released (`the_end_of_a_write_transaction_drops_what_was_not_committed`).
-    let _ = before;
     // B commits where A's frames were.
     let mine = vec![2u8; 3000];
     // As many frames as A spilled, and more: B's commits cover every offset A gathered at.
     let tx = b.unchecked_transaction().unwrap();
-    for k in 1000..1400 {
-        tx.execute(
-            "INSERT INTO t (k, v) VALUES (?1, ?2)",
-            rusqlite::params![k, mine],
-        )
-        .unwrap();
-    }
+    insert(&tx, 1000..1400, &mine);
     tx.commit().unwrap();
     // A reads B's rows (its WAL handle must not write what it gathered now).
     let (n, sum): (i64, i64) = a
@@ -187,19 +173,13 @@ fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s
         .unwrap();
     assert_eq!(bad, 0);
     for c in [&a, &b] {
-        let ok: String = c
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
+        assert_intact(c);
     }
     // And a fresh connection (recovery from the files) agrees.
     drop(a);
     drop(b);
     let c = Connection::open(&path).unwrap();
-    let n: i64 = c
-        .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(n, 401);
+    assert_eq!(int(&c, "SELECT count(*) FROM t"), 401);
 }
 
 #[test]

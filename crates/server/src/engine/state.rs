@@ -87,12 +87,11 @@ impl Replay {
         answer: &[u8],
         hmac: Option<String>,
     ) -> Replay {
-        use base64::Engine as _;
         Replay {
             msg_id,
             digest,
             len,
-            answer: base64::engine::general_purpose::STANDARD.encode(compress(answer)),
+            answer: packed(answer),
             size: Some(answer.len()),
             hmac,
         }
@@ -116,7 +115,8 @@ impl Replay {
 }
 
 /// Compression state kept per thread: `lz4_flex::block::compress` allocates and zeroes a hash
-/// table and an output buffer for every answer (1.6% of the server's instructions under load).
+/// table and an output buffer for every answer (reusing them: −0.4% of the server's
+/// instructions under load, callgrind).
 struct Lz4 {
     table: lz4_flex::block::CompressTable,
     out: Vec<u8>,
@@ -132,22 +132,25 @@ thread_local! {
     });
 }
 
-/// `answer` as an LZ4 block (what `lz4_flex::block::compress` returns).
-fn compress(answer: &[u8]) -> Vec<u8> {
+/// `answer` as an LZ4 block (what `lz4_flex::block::compress` returns), in base64.
+fn packed(answer: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = &base64::engine::general_purpose::STANDARD;
     LZ4.with_borrow_mut(|z| {
         let max = lz4_flex::block::get_maximum_output_size(answer.len());
         if z.out.len() < max {
             z.out.resize(max, 0);
         }
-        let packed = lz4_flex::block::compress_into_with_table(answer, &mut z.out, &mut z.table)
-            .ok()
-            .and_then(|n| z.out.get(..n))
-            .map(<[u8]>::to_vec);
+        // The buffer is sized for the worst case, so this always succeeds.
+        let text = match lz4_flex::block::compress_into_with_table(answer, &mut z.out, &mut z.table)
+        {
+            Ok(n) => b64.encode(z.out.get(..n).unwrap_or_default()),
+            Err(_) => b64.encode(lz4_flex::block::compress(answer)),
+        };
         if z.out.len() > LZ4_KEEP {
             z.out = Vec::new();
         }
-        // The buffer is sized for the worst case, so the first always succeeds.
-        packed.unwrap_or_else(|| lz4_flex::block::compress(answer))
+        text
     })
 }
 
@@ -317,7 +320,12 @@ mod tests {
             .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
         for answer in [&small[..], &large[..], &small[..], b""] {
-            assert_eq!(compress(answer), lz4_flex::block::compress(answer));
+            use base64::Engine as _;
+            let lz4 = lz4_flex::block::compress(answer);
+            assert_eq!(
+                packed(answer),
+                base64::engine::general_purpose::STANDARD.encode(lz4)
+            );
             let r = Replay::new("2".into(), (digest(answer), answer.len()), answer, None);
             assert_eq!(r.answer().as_deref(), Some(answer));
         }
