@@ -1,5 +1,7 @@
 //! Codec throughput on messages made by `../shared/bench/gen_syncml.py --commands N`
-//! (N = 625 and 20000). Figures and the command line are in docs/performance.md.
+//! (N = 625 and 20000), and per message on two small real ones (libdmclient's package #1 and
+//! #3, the size a DM session exchanges: per-message costs dominate there). Figures and the
+//! command line are in docs/performance.md.
 
 use std::path::Path;
 use std::process::Command;
@@ -81,5 +83,33 @@ fn codec(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, codec);
+/// One decode and one encode of each small sample, both encodings.
+fn small(c: &mut Criterion) {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/samples/libdmclient");
+    let mut g = c.benchmark_group("small");
+    for name in ["basic_01_client_pkg1", "basic_02_client_pkg3"] {
+        let path = dir.join(format!("{name}.xml"));
+        let xml = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let msg = Message::from_xml(&xml).expect("sample decodes");
+        let wbxml = msg.to_wbxml();
+        g.throughput(Throughput::Bytes(xml.len() as u64));
+        g.bench_function(BenchmarkId::new("xml_to_message", name), |b| {
+            b.iter(|| Message::from_xml(black_box(&xml)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("message_to_xml", name), |b| {
+            b.iter(|| black_box(&msg).to_xml().unwrap())
+        });
+        g.throughput(Throughput::Bytes(wbxml.len() as u64));
+        g.bench_function(BenchmarkId::new("wbxml_to_message", name), |b| {
+            b.iter(|| Message::from_wbxml(black_box(&wbxml)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("message_to_wbxml", name), |b| {
+            b.iter(|| black_box(&msg).to_wbxml())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, codec, small);
 criterion_main!(benches);

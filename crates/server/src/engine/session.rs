@@ -582,7 +582,7 @@ fn replayed(
     {
         return None;
     }
-    let body = rp.answer()?;
+    let body = rp.answer()?.to_vec();
     let mut rec = r.clone();
     rec.updated_at = now;
     let mut changes = Changes::default();

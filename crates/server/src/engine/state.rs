@@ -1,5 +1,5 @@
-//! What a session remembers between messages ([`SessionState`]), stored as JSON in
-//! [`crate::model::SessionRecord::state`].
+//! What a session remembers between messages ([`SessionState`]), stored in
+//! [`crate::model::SessionRecord::state`] (binary; JSON before 2026-11-28, still read).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,9 @@ use crate::model::{ChildStatus, ResultItem};
 pub const MAX_SENT: usize = 10_000;
 /// Most Results items recorded for one command.
 pub const MAX_RESULT_ITEMS: usize = 10_000;
+
+/// What a stored state in the binary form starts with (a JSON one starts with `{`).
+const BINARY: &[u8] = b"\0S1";
 
 /// The engine's state between two messages of a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,32 +58,30 @@ pub struct SessionState {
 }
 
 /// The last exchange of a session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored in the binary form (see [`SessionState::to_bytes`]) the answer is kept as sent, bytes
+/// as they are. States stored as JSON before (base64 of the answer, of its LZ4 block when
+/// `size` is given) still read: serde's human-readable formats get that shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replay {
     /// The client's MsgID.
     pub msg_id: String,
     /// A hash and the length of the client's message bytes.
     pub digest: u64,
     pub len: usize,
-    /// The answer, base64: of its LZ4 block when `size` is given, else of the message itself
-    /// (states stored before compression).
-    pub answer: String,
-    /// The answer's length before compression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<usize>,
+    /// The answer; `None` when a stored one did not decode.
+    answer: Option<Vec<u8>>,
     /// Its `x-syncml-hmac`.
     pub hmac: Option<String>,
 }
 
-/// The largest answer a stored state may claim (a damaged row does not make the server
+/// The largest answer a stored JSON state may claim (a damaged row does not make the server
 /// allocate more): far above any MaxMsgSize a device announces.
 const MAX_REPLAY: usize = 64 << 20;
 
 impl Replay {
     /// The exchange of client message `msg_id` (hashed as `digest`, `len` bytes) answered by
-    /// `answer`, stored compressed: an answer is the bulk of a session's state (with LZ4 a
-    /// load-test session's state is 1.7 KB mid-session instead of 2.8; docs/performance.md,
-    /// fourth pass).
+    /// `answer`.
     pub fn new(
         msg_id: String,
         (digest, len): (u64, usize),
@@ -91,14 +92,43 @@ impl Replay {
             msg_id,
             digest,
             len,
-            answer: packed(answer),
-            size: Some(answer.len()),
+            answer: Some(answer.to_vec()),
             hmac,
         }
     }
 
-    /// The stored answer; `None` when the stored form does not decode.
-    pub fn answer(&self) -> Option<Vec<u8>> {
+    /// The stored answer; `None` when the stored form did not decode.
+    pub fn answer(&self) -> Option<&[u8]> {
+        self.answer.as_deref()
+    }
+}
+
+/// The binary form of [`Replay`] (an empty answer: none).
+#[derive(Serialize, Deserialize)]
+struct BinaryReplay<'a> {
+    msg_id: std::borrow::Cow<'a, str>,
+    digest: u64,
+    len: usize,
+    #[serde(with = "serde_bytes", borrow)]
+    answer: std::borrow::Cow<'a, [u8]>,
+    hmac: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The JSON form of [`Replay`], as stored before the binary form.
+#[derive(Serialize, Deserialize)]
+struct JsonReplay {
+    msg_id: String,
+    digest: u64,
+    len: usize,
+    /// Base64: of the answer's LZ4 block when `size` is given, else of the answer.
+    answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<usize>,
+    hmac: Option<String>,
+}
+
+impl JsonReplay {
+    fn answer(&self) -> Option<Vec<u8>> {
         use base64::Engine as _;
         let stored = base64::engine::general_purpose::STANDARD
             .decode(&self.answer)
@@ -114,44 +144,55 @@ impl Replay {
     }
 }
 
-/// Compression state kept per thread: `lz4_flex::block::compress` allocates and zeroes a hash
-/// table and an output buffer for every answer (reusing them: −0.4% of the server's
-/// instructions under load, callgrind).
-struct Lz4 {
-    table: lz4_flex::block::CompressTable,
-    out: Vec<u8>,
+impl Serialize for Replay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use std::borrow::Cow;
+        if s.is_human_readable() {
+            use base64::Engine as _;
+            let answer = self.answer.as_deref().unwrap_or_default();
+            return JsonReplay {
+                msg_id: self.msg_id.clone(),
+                digest: self.digest,
+                len: self.len,
+                answer: base64::engine::general_purpose::STANDARD
+                    .encode(lz4_flex::block::compress(answer)),
+                size: Some(answer.len()),
+                hmac: self.hmac.clone(),
+            }
+            .serialize(s);
+        }
+        BinaryReplay {
+            msg_id: Cow::Borrowed(&self.msg_id),
+            digest: self.digest,
+            len: self.len,
+            answer: Cow::Borrowed(self.answer.as_deref().unwrap_or_default()),
+            hmac: self.hmac.as_deref().map(Cow::Borrowed),
+        }
+        .serialize(s)
+    }
 }
 
-/// The output buffer kept between answers, at most (a larger answer's is freed after use).
-const LZ4_KEEP: usize = 256 << 10;
-
-thread_local! {
-    static LZ4: std::cell::RefCell<Lz4> = std::cell::RefCell::new(Lz4 {
-        table: lz4_flex::block::CompressTable::default(),
-        out: Vec::new(),
-    });
-}
-
-/// `answer` as an LZ4 block (what `lz4_flex::block::compress` returns), in base64.
-fn packed(answer: &[u8]) -> String {
-    use base64::Engine as _;
-    let b64 = &base64::engine::general_purpose::STANDARD;
-    LZ4.with_borrow_mut(|z| {
-        let max = lz4_flex::block::get_maximum_output_size(answer.len());
-        if z.out.len() < max {
-            z.out.resize(max, 0);
+impl<'de> Deserialize<'de> for Replay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Replay, D::Error> {
+        if d.is_human_readable() {
+            let j = JsonReplay::deserialize(d)?;
+            return Ok(Replay {
+                answer: j.answer(),
+                msg_id: j.msg_id,
+                digest: j.digest,
+                len: j.len,
+                hmac: j.hmac,
+            });
         }
-        // The buffer is sized for the worst case, so this always succeeds.
-        let text = match lz4_flex::block::compress_into_with_table(answer, &mut z.out, &mut z.table)
-        {
-            Ok(n) => b64.encode(z.out.get(..n).unwrap_or_default()),
-            Err(_) => b64.encode(lz4_flex::block::compress(answer)),
-        };
-        if z.out.len() > LZ4_KEEP {
-            z.out = Vec::new();
-        }
-        text
-    })
+        let b = BinaryReplay::deserialize(d)?;
+        Ok(Replay {
+            msg_id: b.msg_id.into_owned(),
+            digest: b.digest,
+            len: b.len,
+            answer: (!b.answer.is_empty()).then(|| b.answer.into_owned()),
+            hmac: b.hmac.map(std::borrow::Cow::into_owned),
+        })
+    }
 }
 
 /// The hash [`Replay::digest`] holds: 64-bit FNV-1a, fixed for good (a stored state is
@@ -214,23 +255,30 @@ pub struct InChunk {
 }
 
 impl SessionState {
-    /// Reads a stored state; `None` when empty or not ours.
+    /// Reads a stored state, binary or JSON (stored before 2026-11-28); `None` when empty or
+    /// not ours.
     pub fn from_bytes(b: &[u8]) -> Option<SessionState> {
-        if b.is_empty() {
-            return None;
+        match b {
+            [] => None,
+            [b'{', ..] => serde_json::from_slice(b).ok(),
+            _ => postcard::from_bytes(b.strip_prefix(BINARY)?).ok(),
         }
-        serde_json::from_slice(b).ok()
     }
 
-    /// The stored form.
+    /// The stored form: [`BINARY`], then the state in postcard's format (a JSON state and
+    /// its base64 answer cost about 4% of the server's instructions per session, and the
+    /// answer's LZ4 as much again, all while the message holds the database: issue 7,
+    /// docs/performance.md).
     pub fn to_bytes(&self) -> Vec<u8> {
         // Sized for the replayable answer it carries, so that the buffer does not grow in steps.
-        let answer = self.replay.as_ref().map_or(0, |r| r.answer.len());
-        let mut out = Vec::with_capacity(512 + answer + 64 * self.sent.len());
-        match serde_json::to_writer(&mut out, self) {
-            Ok(()) => out,
-            Err(_) => Vec::new(),
-        }
+        let answer = self
+            .replay
+            .as_ref()
+            .and_then(Replay::answer)
+            .map_or(0, <[u8]>::len);
+        let mut out = Vec::with_capacity(256 + answer + 32 * self.sent.len());
+        out.extend_from_slice(BINARY);
+        postcard::to_extend(self, out).unwrap_or_default()
     }
 
     /// The entry a Status or Results refers to.
@@ -284,71 +332,142 @@ mod tests {
         assert_eq!(digest(b"foobar"), 0x8594_4171_f739_67e8);
     }
 
+    /// A state with every part set, as a session in the middle of chunks and a replay.
+    fn full_state(answer: &[u8]) -> SessionState {
+        SessionState {
+            ver_dtd: "1.2".into(),
+            ver_proto: "DM/1.2".into(),
+            wbxml: true,
+            msg_id: 3,
+            client_authenticated: true,
+            auth_failures: 1,
+            mac_sha256: true,
+            server_authenticated: true,
+            max_msg_size: Some(16_384),
+            max_obj_size: None,
+            sent: vec![Sent {
+                msg: 2,
+                cmd: "4".into(),
+                id: 77,
+                child: Some(1),
+                chunk: false,
+            }],
+            progress: BTreeMap::from([(
+                77,
+                Progress {
+                    status: Some(200),
+                    children: vec![ChildStatus {
+                        index: 0,
+                        status: 215,
+                    }],
+                    results: vec![ResultItem {
+                        source: Some("./DevInfo/Mod".into()),
+                        format: None,
+                        type_: Some("text/plain".into()),
+                        data: Some("é <&> ünïcode".into()),
+                    }],
+                },
+            )]),
+            resend: vec![5, 6],
+            out_chunk: Some(OutChunk {
+                id: 8,
+                offset: 1024,
+            }),
+            in_chunk: Some(InChunk {
+                id: 9,
+                source: None,
+                format: Some("b64".into()),
+                type_: None,
+                size: Some(3),
+                data: "QUJD".into(),
+            }),
+            package_open: true,
+            replay: Some(Replay::new(
+                "2".into(),
+                (digest(b"x"), 1),
+                answer,
+                Some("algorithm=MD5, username=\"a\", mac=x".into()),
+            )),
+        }
+    }
+
     #[test]
-    fn replay_stores_the_answer_compressed_and_gives_it_back() {
-        let answer = "<SyncML><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr><SyncBody>"
-            .to_owned()
-            + &"<Get><CmdID>2</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>"
-                .repeat(8)
-            + "<Final/></SyncBody></SyncML>";
-        let r = Replay::new("2".into(), (digest(b"x"), 1), answer.as_bytes(), None);
-        assert_eq!(r.size, Some(answer.len()));
-        assert!(
-            r.answer.len() < answer.len() / 2,
-            "stored {} bytes",
-            r.answer.len()
-        );
-        assert_eq!(r.answer().as_deref(), Some(answer.as_bytes()));
-        // Through the stored form (JSON) and back.
-        let st = SessionState {
-            replay: Some(r),
-            ..SessionState::default()
-        };
-        let back = SessionState::from_bytes(&st.to_bytes()).unwrap();
+    fn the_binary_form_keeps_every_part_and_the_answer_as_sent() {
+        let answer: Vec<u8> = (0..=255u8).cycle().take(1500).collect();
+        let st = full_state(&answer);
+        let bytes = st.to_bytes();
+        assert!(bytes.starts_with(BINARY));
+        // The answer's bytes themselves, with little around them.
+        assert!(bytes.windows(answer.len()).any(|w| w == answer));
+        assert!(bytes.len() < answer.len() + 200, "{} bytes", bytes.len());
+        assert_eq!(SessionState::from_bytes(&bytes), Some(st));
         assert_eq!(
-            back.replay.and_then(|r| r.answer()).as_deref(),
-            Some(answer.as_bytes())
+            SessionState::from_bytes(&SessionState::default().to_bytes()),
+            Some(SessionState::default())
         );
     }
 
     #[test]
-    fn answers_of_every_size_compress_as_lz4_does_with_the_thread_s_table() {
-        // Small, large (the table grows to 32-bit entries, the buffer is then freed), small
-        // again, empty: each stored as `lz4_flex::block::compress` stores it, and read back.
-        let small: Vec<u8> = b"<Status><CmdID>1</CmdID></Status>".repeat(40);
-        let large: Vec<u8> = (0..300_000u32)
-            .flat_map(|i| (i % 251).to_le_bytes())
-            .collect();
-        for answer in [&small[..], &large[..], &small[..], b""] {
-            use base64::Engine as _;
-            let lz4 = lz4_flex::block::compress(answer);
-            assert_eq!(
-                packed(answer),
-                base64::engine::general_purpose::STANDARD.encode(lz4)
-            );
-            let r = Replay::new("2".into(), (digest(answer), answer.len()), answer, None);
-            assert_eq!(r.answer().as_deref(), Some(answer));
-        }
+    fn json_states_stored_before_still_read() {
+        // The shape the JSON form had (answer LZ4-compressed, base64), written by serde_json.
+        let st = full_state(b"<SyncML><SyncBody><Final/></SyncBody></SyncML>");
+        let json = serde_json::to_vec(&st).unwrap();
+        assert!(json.starts_with(b"{"));
+        let text = String::from_utf8(json.clone()).unwrap();
+        assert!(text.contains(r#""size":46"#), "{text}");
+        assert_eq!(SessionState::from_bytes(&json), Some(st));
+        // A state as the server wrote it before: a 9-byte answer as one LZ4 literal run.
+        let old = br#"{"ver_dtd":"1.2","ver_proto":"DM/1.2","wbxml":false,"msg_id":1,
+            "client_authenticated":true,"auth_failures":0,"mac_sha256":false,
+            "server_authenticated":false,"max_msg_size":null,"max_obj_size":null,"sent":[],
+            "progress":{},"resend":[],"out_chunk":null,"in_chunk":null,"package_open":false,
+            "replay":{"msg_id":"1","digest":7,"len":5,"answer":"kDxTeW5jTUwvPg==","size":9,
+            "hmac":null}}"#;
+        let st = SessionState::from_bytes(old).unwrap();
+        let r = st.replay.unwrap();
+        assert_eq!((r.msg_id.as_str(), r.digest, r.len), ("1", 7, 5));
+        assert_eq!(r.answer(), Some(&b"<SyncML/>"[..]));
     }
 
     #[test]
     fn replay_reads_states_stored_before_compression() {
         let old = br#"{"msg_id":"3","digest":7,"len":5,"answer":"PFN5bmNNTC8+","hmac":null}"#;
         let r: Replay = serde_json::from_slice(old).unwrap();
-        assert_eq!(r.size, None);
-        assert_eq!(r.answer().as_deref(), Some(&b"<SyncML/>"[..]));
+        assert_eq!(r.answer(), Some(&b"<SyncML/>"[..]));
     }
 
     #[test]
     fn a_damaged_replay_gives_no_answer() {
-        let mut r = Replay::new("2".into(), (1, 1), b"<SyncML>abcabcabcabc</SyncML>", None);
         // A claimed size that does not match, one far too large, and bytes that are not LZ4.
-        r.size = Some(5);
-        assert_eq!(r.answer(), None);
-        r.size = Some(usize::MAX);
-        assert_eq!(r.answer(), None);
-        r.size = Some(10);
-        r.answer = "////".into();
-        assert_eq!(r.answer(), None);
+        for (answer, size) in [
+            ("kDxTeW5jTUwvPg==", "5"),
+            ("kDxTeW5jTUwvPg==", "18446744073709551615"),
+            ("////", "10"),
+            ("not base64!", "10"),
+        ] {
+            let json = format!(
+                r#"{{"msg_id":"3","digest":7,"len":5,"answer":"{answer}","size":{size},"hmac":null}}"#
+            );
+            let r: Replay = serde_json::from_str(&json).unwrap();
+            assert_eq!(r.answer(), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_stored_states_read_as_none() {
+        let good = full_state(b"<SyncML/>").to_bytes();
+        // Every truncation, a flipped magic, garbage after the magic, not JSON.
+        for n in 0..good.len() {
+            let _ = SessionState::from_bytes(&good[..n]);
+        }
+        assert_eq!(SessionState::from_bytes(&good[..BINARY.len()]), None);
+        let mut other = good.clone();
+        other[1] = b'X';
+        assert_eq!(SessionState::from_bytes(&other), None);
+        let mut garbage = BINARY.to_vec();
+        garbage.extend_from_slice(&[0xff; 40]);
+        assert_eq!(SessionState::from_bytes(&garbage), None);
+        assert_eq!(SessionState::from_bytes(b"{not json"), None);
+        assert_eq!(SessionState::from_bytes(b""), None);
     }
 }
