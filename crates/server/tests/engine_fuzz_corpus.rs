@@ -78,8 +78,16 @@ fn queue() -> Vec<QueuedCommand> {
 }
 
 /// Feeds `data` as a device message to the engine, for each auth type, with no session and then
-/// with the session its first answer left; every answer must decode.
+/// with the session its first answer left; every answer must decode. `data` is also read as a
+/// stored session state (a damaged row): no panic, and what reads writes back the same.
 pub fn server_engine(data: &[u8]) {
+    if let Some(st) = SessionState::from_bytes(data) {
+        assert_eq!(
+            SessionState::from_bytes(&st.to_bytes()),
+            Some(st),
+            "a stored state reads back as written"
+        );
+    }
     let cfg = ServerConfig::default();
     let pending = queue();
     for auth in [

@@ -92,12 +92,13 @@ impl Replay {
             msg_id,
             digest,
             len,
-            answer: Some(answer.to_vec()),
+            answer: (!answer.is_empty()).then(|| answer.to_vec()),
             hmac,
         }
     }
 
-    /// The stored answer; `None` when the stored form did not decode.
+    /// The stored answer; `None` when the stored form did not decode (or was empty: no
+    /// answer is).
     pub fn answer(&self) -> Option<&[u8]> {
         self.answer.as_deref()
     }
@@ -177,7 +178,7 @@ impl<'de> Deserialize<'de> for Replay {
         if d.is_human_readable() {
             let j = JsonReplay::deserialize(d)?;
             return Ok(Replay {
-                answer: j.answer(),
+                answer: j.answer().filter(|a| !a.is_empty()),
                 msg_id: j.msg_id,
                 digest: j.digest,
                 len: j.len,
