@@ -148,7 +148,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 5, "each migration applied once");
+    assert_eq!(applied, 6, "each migration applied once");
 }
 
 #[tokio::test]
@@ -373,4 +373,67 @@ async fn a_message_dropped_while_waiting_is_not_run() {
         !dropped_ran.load(Ordering::SeqCst),
         "the dropped message was run"
     );
+}
+
+/// Migration 0006 on a database that has audit lines: they keep their ids, the table is no
+/// longer AUTOINCREMENT (no `sqlite_sequence` row to rewrite on every insert), and new lines
+/// still get larger ids.
+#[tokio::test]
+async fn audit_lines_keep_their_ids_across_migration_0006() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    // The schema as of migration 0005: a copy of the first five migrations, run by sqlx.
+    let before = dir.path().join("migrations");
+    std::fs::create_dir(&before).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for e in std::fs::read_dir(&all).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0006" {
+            std::fs::copy(&p, before.join(&name)).unwrap();
+        }
+    }
+    {
+        let opts = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        sqlx::migrate::Migrator::new(before.as_path())
+            .await
+            .unwrap()
+            .run(&mut conn)
+            .await
+            .unwrap();
+        for (id, event) in [(7, "old.a"), (9, "old.b")] {
+            sqlx::query("INSERT INTO audit (id, at, device_id, event, detail) VALUES (?, 1, 'dev-1', ?, '{}')")
+                .bind(id)
+                .bind(event)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let s = open(&url).await;
+    s.audit(&audit_line(Some("dev-1"), "new.c"), 2)
+        .await
+        .unwrap();
+    let log = s.audit_log(Some("dev-1"), 10).await.unwrap();
+    let got: Vec<(i64, &str)> = log.iter().map(|a| (a.id, a.event.as_str())).collect();
+    assert_eq!(got, [(7, "old.a"), (9, "old.b"), (10, "new.c")]);
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let sql: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(!sql.contains("AUTOINCREMENT"), "{sql}");
+    let index: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_device'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(index, 1);
 }
