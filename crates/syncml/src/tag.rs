@@ -64,9 +64,9 @@ static TOKENS: [[Option<Tag>; 64]; 2] = build_token_table();
 
 const BUCKET: usize = 16;
 
-/// Tags bucketed by the first letter of their name, so that a name lookup compares a handful of
-/// candidates instead of the whole vocabulary.
-const fn build_name_table() -> [[Option<Tag>; BUCKET]; 26] {
+/// Tags bucketed by the first letter of their name, each with its name, so that a name lookup
+/// compares a handful of candidates (length first) instead of the whole vocabulary.
+const fn build_name_table() -> [[Option<(Tag, &'static [u8])>; BUCKET]; 26] {
     let mut t = [[None; BUCKET]; 26];
     let mut i = 0;
     while i < Tag::ALL.len() {
@@ -76,13 +76,13 @@ const fn build_name_table() -> [[Option<Tag>; BUCKET]; 26] {
         while t[first as usize][j].is_some() {
             j += 1;
         }
-        t[first as usize][j] = Some(tag);
+        t[first as usize][j] = Some((tag, tag.name().as_bytes()));
         i += 1;
     }
     t
 }
 
-static NAMES: [[Option<Tag>; BUCKET]; 26] = build_name_table();
+static NAMES: [[Option<(Tag, &'static [u8])>; BUCKET]; 26] = build_name_table();
 
 impl Tag {
     fn from_name_exact(name: &[u8]) -> Option<Tag> {
@@ -91,7 +91,8 @@ impl Tag {
         bucket
             .iter()
             .map_while(|t| *t)
-            .find(|t| t.name().as_bytes() == name)
+            .find(|(_, n)| n.len() == name.len() && *n == name)
+            .map(|(t, _)| t)
     }
 }
 
