@@ -66,7 +66,10 @@ const BUCKET: usize = 16;
 
 /// Tags bucketed by the first letter of their name, each with its name, so that a name lookup
 /// compares a handful of candidates (length first) instead of the whole vocabulary.
-const fn build_name_table() -> [[Option<(Tag, &'static [u8])>; BUCKET]; 26] {
+/// A tag with its name's bytes.
+type Named = Option<(Tag, &'static [u8])>;
+
+const fn build_name_table() -> [[Named; BUCKET]; 26] {
     let mut t = [[None; BUCKET]; 26];
     let mut i = 0;
     while i < Tag::ALL.len() {
@@ -82,7 +85,7 @@ const fn build_name_table() -> [[Option<(Tag, &'static [u8])>; BUCKET]; 26] {
     t
 }
 
-static NAMES: [[Option<(Tag, &'static [u8])>; BUCKET]; 26] = build_name_table();
+static NAMES: [[Named; BUCKET]; 26] = build_name_table();
 
 impl Tag {
     fn from_name_exact(name: &[u8]) -> Option<Tag> {
