@@ -45,6 +45,10 @@ impl<'a> WbxmlSource<'a> {
         })
     }
 
+    /// Inlined into its callers, as the XML reader's `read` (an event returned through a call
+    /// was stored in pieces and read back whole): WBXML decode of libdmclient's package #1
+    /// 7.5 -> 5.9 us (codec bench, `small`).
+    #[inline(always)]
     fn read(&mut self) -> Result<Option<Event<'a>>, DecodeError> {
         let at = self.reader.offset();
         self.reader
