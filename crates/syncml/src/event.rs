@@ -22,6 +22,12 @@ pub(crate) enum Ev<'a> {
 }
 
 /// Reads elements. Whitespace, comments and stray text between elements are skipped.
+///
+/// Both readers inline `next`, `read_text` and their own `read` into the mapping: an event
+/// returned through a call was written to memory in pieces and read back whole, a load that
+/// waits for those stores (perf: 40% of the XML reader's `read`). Inlined, decoding got 20 to
+/// 25% faster (XML) and 40% (WBXML) on small messages (codec bench, `small`; issue 7,
+/// docs/performance.md, seventh pass).
 pub(crate) trait ElementSource<'a> {
     /// The next start or end of an element.
     fn next(&mut self) -> Result<Ev<'a>, DecodeError>;

@@ -45,10 +45,7 @@ impl<'a> WbxmlSource<'a> {
         })
     }
 
-    /// Inlined into its callers, as the XML reader's `read` (an event returned through a call
-    /// was stored in pieces and read back whole): WBXML decode of libdmclient's package #1
-    /// 7.5 -> 5.9 us (codec bench, `small`).
-    #[inline(always)]
+    #[inline(always)] // See `ElementSource`: events returned through calls stall.
     fn read(&mut self) -> Result<Option<Event<'a>>, DecodeError> {
         let at = self.reader.offset();
         self.reader
@@ -155,6 +152,7 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
 }
 
 impl<'a> ElementSource<'a> for WbxmlSource<'a> {
+    #[inline(always)] // See `ElementSource`.
     fn next(&mut self) -> Result<Ev<'a>, DecodeError> {
         loop {
             match self.read()? {
@@ -177,6 +175,7 @@ impl<'a> ElementSource<'a> for WbxmlSource<'a> {
         }
     }
 
+    #[inline(always)] // See `ElementSource`.
     fn read_text(&mut self, element: Tag) -> Result<Cow<'a, str>, DecodeError> {
         let mut acc: Option<Cow<'a, str>> = None;
         loop {

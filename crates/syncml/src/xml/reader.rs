@@ -68,10 +68,7 @@ impl<'a> XmlSource<'a> {
         }
     }
 
-    /// Inlined into its callers: returned through a call, the event was stored in pieces and
-    /// read back whole, a stalled load that was 40% of this function's time (perf); 6 to 9%
-    /// of a small message's decode (codec bench, `small`).
-    #[inline(always)]
+    #[inline(always)] // See `ElementSource`: events returned through calls stall.
     fn read(&mut self) -> Result<Event<'a>, DecodeError> {
         match self.reader.read_event() {
             Ok(ev) => {
@@ -171,6 +168,7 @@ fn append<'a>(acc: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>) {
 }
 
 impl<'a> ElementSource<'a> for XmlSource<'a> {
+    #[inline(always)] // See `ElementSource`.
     fn next(&mut self) -> Result<Ev<'a>, DecodeError> {
         loop {
             match self.read()? {
@@ -206,6 +204,7 @@ impl<'a> ElementSource<'a> for XmlSource<'a> {
         }
     }
 
+    #[inline(always)] // See `ElementSource`.
     fn read_text(&mut self, element: Tag) -> Result<Cow<'a, str>, DecodeError> {
         let mut acc: Option<Cow<'a, str>> = None;
         loop {
