@@ -1,5 +1,5 @@
 //! What a session remembers between messages ([`SessionState`]), stored in
-//! [`crate::model::SessionRecord::state`] (binary; JSON before 2026-11-28, still read).
+//! [`crate::model::SessionRecord::state`] (binary; JSON in earlier versions, still read).
 
 use std::collections::BTreeMap;
 
@@ -256,7 +256,7 @@ pub struct InChunk {
 }
 
 impl SessionState {
-    /// Reads a stored state, binary or JSON (stored before 2026-11-28); `None` when empty or
+    /// Reads a stored state, binary or JSON (as earlier versions stored it); `None` when empty or
     /// not ours.
     pub fn from_bytes(b: &[u8]) -> Option<SessionState> {
         match b {
