@@ -85,12 +85,19 @@ impl Run<'_> {
         self.st.replay = Some(super::state::Replay::new(
             self.msg.hdr.msg_id.to_string(),
             self.body_digest,
-            &body,
+            body,
             hmac.clone(),
         ));
         // An ended session keeps its (settled) state: it answers a repeat of its last message,
         // and a challenge of its last answer.
         self.rec.state = self.st.to_bytes();
+        // The answer goes out as stored: taken back from the state, not copied into it.
+        let body = self
+            .st
+            .replay
+            .take()
+            .and_then(super::state::Replay::into_answer)
+            .unwrap_or_default();
         self.changes.session = Some(self.rec);
         Ok(Outbound {
             body,

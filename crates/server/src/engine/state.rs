@@ -81,18 +81,19 @@ const MAX_REPLAY: usize = 64 << 20;
 
 impl Replay {
     /// The exchange of client message `msg_id` (hashed as `digest`, `len` bytes) answered by
-    /// `answer`.
+    /// `answer` (taken, not copied: [`Replay::into_answer`] gives it back once the state is
+    /// stored).
     pub fn new(
         msg_id: String,
         (digest, len): (u64, usize),
-        answer: &[u8],
+        answer: Vec<u8>,
         hmac: Option<String>,
     ) -> Replay {
         Replay {
             msg_id,
             digest,
             len,
-            answer: (!answer.is_empty()).then(|| answer.to_vec()),
+            answer: (!answer.is_empty()).then_some(answer),
             hmac,
         }
     }
@@ -101,6 +102,11 @@ impl Replay {
     /// answer is).
     pub fn answer(&self) -> Option<&[u8]> {
         self.answer.as_deref()
+    }
+
+    /// The answer, taken out.
+    pub fn into_answer(self) -> Option<Vec<u8>> {
+        self.answer
     }
 }
 
@@ -386,7 +392,7 @@ mod tests {
             replay: Some(Replay::new(
                 "2".into(),
                 (digest(b"x"), 1),
-                answer,
+                answer.to_vec(),
                 Some("algorithm=MD5, username=\"a\", mac=x".into()),
             )),
         }

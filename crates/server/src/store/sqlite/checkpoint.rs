@@ -23,10 +23,10 @@ use crate::store::StoreError;
 
 /// Messages between checkpoints: at about five WAL frames each, some 90 MiB of WAL.
 ///
-/// Every checkpoint syncs the WAL and the database file twice, twice of that holding the DM
-/// connection (2 to 3 ms at 1,000 devices, about 20 ms at 100,000, every message waiting), and
-/// copies every page written since the last one, once however often it was written meanwhile:
-/// the fewer the checkpoints, the less of all three. 4,000 instead of 400 gave 11% more
+/// Every checkpoint's passes each sync the WAL and the database file, the last pass holding
+/// the DM connection (2 to 3 ms at 1,000 devices, about 20 ms at 100,000, every message
+/// waiting), and copy every page written since the last checkpoint, once however often it was
+/// written meanwhile: the fewer the checkpoints, the less of all three. 4,000 instead of 400 gave 11% more
 /// sessions/s at 1,000 devices and 12% more at 100,000 (issue 7, docs/performance.md); the
 /// price is the WAL file's size on disk and the time to read it again after a crash (under a
 /// second).
