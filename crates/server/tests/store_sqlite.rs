@@ -148,7 +148,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 6, "each migration applied once");
+    assert_eq!(applied, 7, "each migration applied once");
 }
 
 #[tokio::test]
@@ -375,6 +375,50 @@ async fn a_message_dropped_while_waiting_is_not_run() {
     );
 }
 
+/// A database at `url` with the schema as of the migrations before `first_missing` (a copy of
+/// them, run by sqlx), open for the test to fill.
+async fn database_before(
+    dir: &tempfile::TempDir,
+    url: &str,
+    first_missing: &str,
+) -> sqlx::SqliteConnection {
+    let before = dir
+        .path()
+        .join(format!("migrations-before-{first_missing}"));
+    std::fs::create_dir(&before).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for e in std::fs::read_dir(&all).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < first_missing {
+            std::fs::copy(&p, before.join(&name)).unwrap();
+        }
+    }
+    let opts = url
+        .parse::<sqlx::sqlite::SqliteConnectOptions>()
+        .unwrap()
+        .create_if_missing(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+    sqlx::migrate::Migrator::new(before.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
+/// The names of the indexes on `table`.
+async fn indexes(conn: &mut sqlx::SqliteConnection, table: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name",
+    )
+    .bind(table)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
 /// Migration 0006 on a database that has audit lines: they keep their ids, the table is no
 /// longer AUTOINCREMENT (no `sqlite_sequence` row to rewrite on every insert), and new lines
 /// still get larger ids.
@@ -382,29 +426,8 @@ async fn a_message_dropped_while_waiting_is_not_run() {
 async fn audit_lines_keep_their_ids_across_migration_0006() {
     let dir = tempfile::tempdir().unwrap();
     let url = file_url(&dir);
-    // The schema as of migration 0005: a copy of the first five migrations, run by sqlx.
-    let before = dir.path().join("migrations");
-    std::fs::create_dir(&before).unwrap();
-    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-    for e in std::fs::read_dir(&all).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
-        if name.as_str() < "0006" {
-            std::fs::copy(&p, before.join(&name)).unwrap();
-        }
-    }
     {
-        let opts = url
-            .parse::<sqlx::sqlite::SqliteConnectOptions>()
-            .unwrap()
-            .create_if_missing(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
-        sqlx::migrate::Migrator::new(before.as_path())
-            .await
-            .unwrap()
-            .run(&mut conn)
-            .await
-            .unwrap();
+        let mut conn = database_before(&dir, &url, "0006").await;
         for (id, event) in [(7, "old.a"), (9, "old.b")] {
             sqlx::query("INSERT INTO audit (id, at, device_id, event, detail) VALUES (?, 1, 'dev-1', ?, '{}')")
                 .bind(id)
@@ -436,4 +459,79 @@ async fn audit_lines_keep_their_ids_across_migration_0006() {
     .await
     .unwrap();
     assert_eq!(index, 1);
+}
+
+/// Migration 0007 puts the commands a DM message reads (queued, sent, done with 202) in a
+/// partial index of their own: the commands of an upgraded database read as before, by both
+/// of the store's paths (a DM message's own connection and a transaction of the pool).
+#[tokio::test]
+async fn pending_commands_read_the_same_across_migration_0007() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    {
+        let mut conn = database_before(&dir, &url, "0007").await;
+        sqlx::query(
+            "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
+             client_auth_secret, server_auth_name, server_auth_secret, client_nonce, \
+             server_nonce, devinfo, created_at) \
+             VALUES ('dev-1', 'basic', 'u', 'p', 's', 'sp', x'00', x'00', '{}', 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let rows = [
+            (1, "done", Some(200)),
+            (2, "sent", None),
+            (3, "done", Some(202)),
+            (4, "failed", Some(404)),
+            (5, "queued", None),
+            (6, "cancelled", None),
+            (7, "done", Some(202)),
+        ];
+        for (id, state, status) in rows {
+            sqlx::query(
+                "INSERT INTO commands (id, device_id, spec, state, status, results, children, \
+                 created_at, updated_at) VALUES (?, 'dev-1', ?, ?, ?, '[]', '[]', 1, 1)",
+            )
+            .bind(id)
+            .bind(format!(r#"{{"op":"Get","target":"./N{id}"}}"#))
+            .bind(state)
+            .bind(status)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let s = open(&url).await;
+    let mut tx = s.begin().await.unwrap();
+    let read: Vec<i64> = tx
+        .pending_commands("dev-1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    drop(tx);
+    assert_eq!(read, [2, 3, 5, 7]);
+    let (_, seen) = store_suite::message(&*s, "dev-1", 5, |input| {
+        (None, input.pending.iter().map(|c| c.id).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, read);
+    let all: Vec<i64> = s
+        .commands("dev-1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(all, [1, 2, 3, 4, 5, 6, 7]);
+
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    assert_eq!(
+        indexes(&mut conn, "commands").await,
+        ["commands_campaign", "commands_device", "commands_pending"]
+    );
 }

@@ -102,9 +102,27 @@ pub(super) const SELECT_COMMANDS: &str = concat!(
     command_columns!(),
     " FROM commands WHERE device_id = $1 ORDER BY id"
 );
-/// A device's commands in the states `$2`, `$3` (and the accepted-for-later ones), oldest first.
-/// One index walk per state (migration 0003), so that the cost does not grow with the device's
-/// history of done commands.
+/// The commands a DM message reads: queued, sent, and those the device accepted for later (done
+/// with 202). SQLite's partial index `commands_pending` (its migration 0007) has this WHERE
+/// clause word for word, which is what lets SQLite use it.
+macro_rules! pending_where {
+    () => {
+        "(state IN ('queued', 'sent') OR (state = 'done' AND status = 202))"
+    };
+}
+/// A device's pending commands ([`pending_where!`]), oldest first, on SQLite: one walk of the
+/// partial index that holds only them. `INDEXED BY` makes preparing it fail, instead of
+/// running slowly, if the index and this statement ever disagree.
+pub(super) const SELECT_PENDING_SQLITE: &str = concat!(
+    "SELECT ",
+    command_columns!(),
+    " FROM commands INDEXED BY commands_pending WHERE device_id = $1 AND ",
+    pending_where!(),
+    " ORDER BY id"
+);
+/// A device's commands in the states `$2`, `$3` (and the accepted-for-later ones), oldest first,
+/// on PostgreSQL: one walk of its (device_id, state, status, id) index per state (its migration
+/// 0003), so that the cost does not grow with the device's history of done commands.
 pub(super) const SELECT_COMMANDS_IN: &str = concat!(
     "SELECT ",
     command_columns!(),
@@ -184,13 +202,15 @@ pub(super) const SELECT_REPORTS: &str = concat!(
     " FROM reports WHERE device_id = $1 ORDER BY id"
 );
 
-/// Commands queued or sent, per device and state, of the `n` devices bound as `$1..$n`.
+/// Commands queued or sent, per device and state, of the `n` devices bound as `$1..$n` (through
+/// the pending commands, which SQLite keeps in an index of their own).
 pub(super) fn queue_counts(n: usize) -> String {
     format!(
         "SELECT device_id, state, COUNT(*) FROM commands \
-         WHERE device_id IN (VALUES {}) AND state IN ('queued', 'sent') \
+         WHERE device_id IN (VALUES {}) AND {} AND state <> 'done' \
          GROUP BY device_id, state",
-        super::batch::values(1, n, 1, &[])
+        super::batch::values(1, n, 1, &[]),
+        pending_where!()
     )
 }
 /// The latest activity of each open session of the `n` devices bound as `$1..$n`.

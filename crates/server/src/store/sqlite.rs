@@ -555,3 +555,41 @@ mod sync_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::{codec, SqliteStore};
+
+    /// What SQLite plans for `sql`, one line per step.
+    async fn plan(s: &SqliteStore, sql: &str) -> String {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&s.pool)
+                .await
+                .unwrap();
+        rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The reads of pending commands walk the partial index that holds only them (migration
+    /// 0007): a DM message's, without a sort, and the dashboard's queue counts.
+    #[tokio::test]
+    async fn pending_reads_use_the_pending_index() {
+        let s = SqliteStore::open("sqlite::memory:").await.unwrap();
+        let pending = plan(&s, codec::SELECT_PENDING_SQLITE).await;
+        assert_eq!(
+            pending,
+            "SEARCH commands USING INDEX commands_pending (device_id=?)"
+        );
+        let counts = plan(&s, &codec::queue_counts(2)).await;
+        assert!(
+            counts.contains("SEARCH commands USING INDEX commands_pending (device_id=?)"),
+            "{counts}"
+        );
+        let all = plan(&s, codec::SELECT_COMMANDS).await;
+        assert!(
+            all.contains("USING INDEX commands_device (device_id=?)"),
+            "{all}"
+        );
+        assert!(!all.contains("TEMP B-TREE"), "{all}");
+    }
+}

@@ -859,7 +859,7 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     let a = s.enqueue("dev-1", &get("./A"), 110).await.unwrap();
     let b = s.enqueue("dev-1", &get("./B"), 110).await.unwrap();
     s.enqueue("dev-1", &get("./C"), 110).await.unwrap();
-    s.enqueue("dev-2", &get("./A"), 110).await.unwrap();
+    let d2 = s.enqueue("dev-2", &get("./A"), 110).await.unwrap();
     s.enqueue("dev-9", &get("./A"), 110).await.unwrap();
 
     // dev-1: a session at 1000..1001 sends a and b; a is done, b failed at minute 16 (1001 s).
@@ -924,6 +924,25 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
         .collect();
     assert_eq!(got, [(960, 1, 0, 0), (1080, 0, 1, 1)]);
     assert!(s.activity(2000).await.unwrap().is_empty());
+
+    // A command dev-2 accepted for later (done, 202) is still read by its DM messages, but it is
+    // neither queued nor sent.
+    let mut tx = s.begin().await.unwrap();
+    let changes = Changes {
+        commands: vec![update(d2, CommandState::Done, Some(202))],
+        ..Default::default()
+    };
+    tx.apply("dev-2", &changes, 1130).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let pending = tx.pending_commands("dev-2").await.unwrap();
+    assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), [d2]);
+    drop(tx);
+    assert!(s
+        .device_activity(&ids(&["dev-2"]))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// One message's command updates: several at once (one statement), one command changed twice
@@ -1046,6 +1065,14 @@ pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn S
         .map(|c| c.id)
         .collect();
     assert_eq!(pending, [ids[1], ids[3], ids[4]]);
+    drop(tx);
+    // The same, as a DM message reads them (on a SQLite file, on its own connection).
+    let (_, seen) = message(&*s, "dev-1", 5, |input| {
+        (None, input.pending.iter().map(|c| c.id).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, pending);
 }
 
 /// Runs `f` as the work of one message of `device`, session "1F", at `now`; its value is `f`'s

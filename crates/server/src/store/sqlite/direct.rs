@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::{CachedStatement, Connection, Row};
 
-use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
 use crate::store::codec::{self, corrupt, opt_to_json, state_text, to_json, Columns};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAudit, StoreError};
@@ -134,7 +134,7 @@ impl Statements {
         Ok(Statements {
             device: Query::new(conn, codec::SELECT_DEVICE)?,
             session: Query::new(conn, codec::SELECT_SESSION)?,
-            pending: Query::new(conn, codec::SELECT_COMMANDS_IN)?,
+            pending: Query::new(conn, codec::SELECT_PENDING_SQLITE)?,
             update_device: p(codec::UPDATE_DEVICE)?,
             upsert_session: p(codec::UPSERT_SESSION)?,
             update_command: p(codec::UPDATE_COMMAND)?,
@@ -363,8 +363,6 @@ impl Statements {
         self.pending
             .bound(conn)?
             .bind(device_id)?
-            .bind(state_text(CommandState::Queued))?
-            .bind(state_text(CommandState::Sent))?
             .all(|r| codec::command(r))
     }
 

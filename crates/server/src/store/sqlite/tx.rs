@@ -11,7 +11,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
 use super::rows;
-use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
@@ -69,8 +69,7 @@ impl StoreTx for SqliteTx {
         &mut self,
         device_id: &str,
     ) -> Result<Vec<QueuedCommand>, StoreError> {
-        let states = [CommandState::Queued, CommandState::Sent];
-        rows::fetch_commands_in(self.conn()?, device_id, states).await
+        rows::fetch_pending(self.conn()?, device_id).await
     }
 
     async fn apply(
