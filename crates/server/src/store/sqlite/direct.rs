@@ -1,6 +1,9 @@
 //! A DM message's reads and writes on the DM messages' own connection (rusqlite, synchronous,
 //! see [`super::writer`]): the same statements as [`super::tx`] runs through sqlx, parsed once
-//! and kept in the connection's statement cache.
+//! and kept in the connection's statement cache, and taken from it once per batch of messages
+//! ([`Batch`]), not once per use: a look-up hashes and compares the statement's whole text, and
+//! putting it back resets it again (rusqlite's cache: 3% of the server's instructions under
+//! load, callgrind, issue 7).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -8,7 +11,7 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 use rusqlite::types::{ToSql, ValueRef};
-use rusqlite::{CachedStatement, Connection, Row};
+use rusqlite::{CachedStatement, Connection, Row, Statement};
 
 use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
@@ -40,47 +43,53 @@ fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The statements a message runs that are the same every time.
+#[derive(Clone, Copy, Debug)]
+enum Fixed {
+    Device,
+    Session,
+    Pending,
+    UpdateDevice,
+    UpsertSession,
+    UpdateCommand,
+    InsertAlert,
+}
+
+const FIXED: usize = 7;
+
+impl Fixed {
+    const ALL: [Fixed; FIXED] = [
+        Fixed::Device,
+        Fixed::Session,
+        Fixed::Pending,
+        Fixed::UpdateDevice,
+        Fixed::UpsertSession,
+        Fixed::UpdateCommand,
+        Fixed::InsertAlert,
+    ];
+
+    fn shared_sql(self) -> &'static str {
+        match self {
+            Fixed::Device => codec::SELECT_DEVICE,
+            Fixed::Session => codec::SELECT_SESSION,
+            Fixed::Pending => codec::SELECT_PENDING_SQLITE,
+            Fixed::UpdateDevice => codec::UPDATE_DEVICE,
+            Fixed::UpsertSession => codec::UPSERT_SESSION,
+            Fixed::UpdateCommand => codec::UPDATE_COMMAND,
+            Fixed::InsertAlert => codec::INSERT_ALERT,
+        }
+    }
+}
+
 /// A message's statements, as SQLite reads them (`?N`), with the column names of those that
-/// return rows. They run through the connection's statement cache, so each is parsed once.
+/// return rows: the shared decoding reads columns by name, and a look-up here is cheaper than
+/// SQLite's (which asks for each name again and compares without case).
 pub(super) struct Statements {
-    device: Query,
-    session: Query,
-    pending: Query,
-    update_device: String,
-    upsert_session: String,
-    update_command: String,
-    insert_alert: String,
+    sql: [String; FIXED],
+    /// Per statement, its column names (none for those that return no rows).
+    names: [Vec<String>; FIXED],
     /// The multi-row audit inserts, per row count (at most [`KEEP_ROWS`] kept).
     insert_audit: HashMap<usize, String>,
-}
-
-/// A statement that returns rows, with its column names: the shared decoding reads columns by
-/// name, and a look-up here is cheaper than SQLite's (which asks for each name again and
-/// compares without case).
-struct Query {
-    sql: String,
-    names: Vec<String>,
-}
-
-impl Query {
-    fn new(conn: &Connection, sql: &str) -> Result<Query, StoreError> {
-        let sql = numbered(sql).into_owned();
-        let names = conn
-            .prepare_cached(&sql)?
-            .column_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        Ok(Query { sql, names })
-    }
-
-    fn bound<'s, 'c>(&'s self, conn: &'c Connection) -> Result<Bound<'s, 'c>, StoreError> {
-        Ok(Bound {
-            stmt: conn.prepare_cached(&self.sql)?,
-            names: &self.names,
-            next: 1,
-        })
-    }
 }
 
 /// The transaction control statements.
@@ -116,11 +125,6 @@ pub(super) const STATEMENT_CACHE: usize = 64;
 impl Statements {
     /// Checks every statement against the schema (parsing it into the connection's cache).
     pub(super) fn prepare(conn: &Connection) -> Result<Statements, StoreError> {
-        let p = |sql: &str| -> Result<String, StoreError> {
-            let sql = numbered(sql).into_owned();
-            conn.prepare_cached(&sql)?;
-            Ok(sql)
-        };
         for c in [
             Control::Begin,
             Control::Commit,
@@ -131,14 +135,21 @@ impl Statements {
         ] {
             conn.prepare_cached(c.sql())?;
         }
+        let mut sql: [String; FIXED] = Default::default();
+        let mut names: [Vec<String>; FIXED] = Default::default();
+        for f in Fixed::ALL {
+            let text = numbered(f.shared_sql()).into_owned();
+            names[f as usize] = conn
+                .prepare_cached(&text)?
+                .column_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            sql[f as usize] = text;
+        }
         Ok(Statements {
-            device: Query::new(conn, codec::SELECT_DEVICE)?,
-            session: Query::new(conn, codec::SELECT_SESSION)?,
-            pending: Query::new(conn, codec::SELECT_PENDING_SQLITE)?,
-            update_device: p(codec::UPDATE_DEVICE)?,
-            upsert_session: p(codec::UPSERT_SESSION)?,
-            update_command: p(codec::UPDATE_COMMAND)?,
-            insert_alert: p(codec::INSERT_ALERT)?,
+            sql,
+            names,
             insert_audit: HashMap::new(),
         })
     }
@@ -172,40 +183,84 @@ fn or_fail(sql: &str, clause: &str) -> String {
     sql.replacen(clause, &or_fail, 1)
 }
 
-/// The statement of `rows` rows from `kept`, written on first use; `kept` is emptied when it
-/// would grow past [`KEEP_ROWS`] statements.
-fn rows_statement<'s, 'c>(
-    conn: &'c Connection,
-    kept: &'s mut HashMap<usize, String>,
+/// The text of the statement of `rows` rows from `kept`, written on first use; `kept` is
+/// emptied when it would grow past [`KEEP_ROWS`] statements.
+fn rows_statement(
+    kept: &mut HashMap<usize, String>,
     rows: usize,
     sql: impl FnOnce(usize) -> String,
-) -> Result<Bound<'s, 'c>, StoreError> {
+) -> &str {
     if !kept.contains_key(&rows) && kept.len() >= KEEP_ROWS {
         kept.clear();
     }
-    let text = kept
-        .entry(rows)
-        .or_insert_with(|| numbered(&sql(rows)).into_owned());
-    Bound::new(conn, text)
+    kept.entry(rows)
+        .or_insert_with(|| numbered(&sql(rows)).into_owned())
 }
 
-/// A statement and the next parameter to bind.
-struct Bound<'s, 'c> {
-    stmt: CachedStatement<'c>,
-    /// The column names, for statements that return rows.
-    names: &'s [String],
-    next: usize,
+/// The statements of one batch of messages (one transaction, or the part of it between two
+/// awaits), each taken from the connection's cache on first use and put back when the batch
+/// is dropped. Each is reset after every use (`raw_execute`, or its rows dropped).
+pub(super) struct Batch<'s, 'c> {
+    conn: &'c Connection,
+    sql: &'s mut Statements,
+    fixed: [Option<CachedStatement<'c>>; FIXED],
+    /// Multi-row audit inserts taken so far, with their row count.
+    audit: Vec<(usize, CachedStatement<'c>)>,
 }
 
-impl<'s, 'c> Bound<'s, 'c> {
-    fn new(conn: &'c Connection, sql: &str) -> Result<Bound<'s, 'c>, StoreError> {
+impl<'s, 'c> Batch<'s, 'c> {
+    pub(super) fn new(conn: &'c Connection, sql: &'s mut Statements) -> Batch<'s, 'c> {
+        Batch {
+            conn,
+            sql,
+            fixed: Default::default(),
+            audit: Vec::new(),
+        }
+    }
+
+    fn bound(&mut self, f: Fixed) -> Result<Bound<'_, 'c>, StoreError> {
+        let i = f as usize;
+        let stmt = match &mut self.fixed[i] {
+            Some(stmt) => stmt,
+            slot @ None => slot.insert(self.conn.prepare_cached(&self.sql.sql[i])?),
+        };
         Ok(Bound {
-            stmt: conn.prepare_cached(sql)?,
-            names: &[],
+            stmt,
+            names: &self.sql.names[i],
             next: 1,
         })
     }
 
+    /// The audit insert of `rows` rows.
+    fn audit_rows(&mut self, rows: usize) -> Result<Bound<'_, 'c>, StoreError> {
+        let i = match self.audit.iter().position(|(n, _)| *n == rows) {
+            Some(i) => i,
+            None => {
+                let text = rows_statement(&mut self.sql.insert_audit, rows, |n| {
+                    or_fail(&batch::insert_audit(n), "INSERT INTO audit")
+                });
+                let stmt = self.conn.prepare_cached(text)?;
+                self.audit.push((rows, stmt));
+                self.audit.len() - 1
+            }
+        };
+        Ok(Bound {
+            stmt: &mut self.audit[i].1,
+            names: &[],
+            next: 1,
+        })
+    }
+}
+
+/// A statement and the next parameter to bind.
+struct Bound<'b, 'c> {
+    stmt: &'b mut Statement<'c>,
+    /// The column names, for statements that return rows.
+    names: &'b [String],
+    next: usize,
+}
+
+impl Bound<'_, '_> {
     fn bind<T: ToSql>(&mut self, v: T) -> Result<&mut Self, StoreError> {
         self.stmt.raw_bind_parameter(self.next, v)?;
         self.next += 1;
@@ -329,39 +384,27 @@ impl Columns for RowColumns<'_, '_> {
     }
 }
 
-impl Statements {
-    pub(super) fn device(
-        &self,
-        conn: &Connection,
-        device_id: &str,
-    ) -> Result<Option<Device>, StoreError> {
-        self.device
-            .bound(conn)?
+impl Batch<'_, '_> {
+    pub(super) fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
+        self.bound(Fixed::Device)?
             .bind(device_id)?
             .first(|r| codec::device(r))
     }
 
     pub(super) fn session(
-        &self,
-        conn: &Connection,
+        &mut self,
         device_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        self.session
-            .bound(conn)?
+        self.bound(Fixed::Session)?
             .bind(device_id)?
             .bind(session_id)?
             .first(|r| codec::session(r))
     }
 
     /// The device's commands queued or sent, and those done with 202, oldest first.
-    pub(super) fn pending(
-        &self,
-        conn: &Connection,
-        device_id: &str,
-    ) -> Result<Vec<QueuedCommand>, StoreError> {
-        self.pending
-            .bound(conn)?
+    pub(super) fn pending(&mut self, device_id: &str) -> Result<Vec<QueuedCommand>, StoreError> {
+        self.bound(Fixed::Pending)?
             .bind(device_id)?
             .all(|r| codec::command(r))
     }
@@ -369,14 +412,13 @@ impl Statements {
     /// Writes a known device's changes (as [`super::tx`]'s `apply` does).
     pub(super) fn apply(
         &mut self,
-        conn: &Connection,
         device_id: &str,
         changes: &Changes,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.update_device(conn, device_id, &changes.device)?;
+        self.update_device(device_id, &changes.device)?;
         if let Some(s) = &changes.session {
-            Bound::new(conn, &self.upsert_session)?
+            self.bound(Fixed::UpsertSession)?
                 .bind(device_id)?
                 .bind(&s.session_id)?
                 .bind(s.started_at)?
@@ -391,14 +433,14 @@ impl Statements {
         // them, which SQLite runs through a temporary table (4% of the server's instructions
         // under load; batch.rs keeps the multi-row form for PostgreSQL's round trips).
         for c in &changes.commands {
-            self.update_command(conn, device_id, c, now)?;
+            self.update_command(device_id, c, now)?;
         }
         let session_id = changes
             .session
             .as_ref()
             .map_or("", |s| s.session_id.as_str());
         for a in &changes.alerts {
-            Bound::new(conn, &self.insert_alert)?
+            self.bound(Fixed::InsertAlert)?
                 .bind(device_id)?
                 .bind(session_id)?
                 .bind(i64::from(a.code))?
@@ -407,19 +449,14 @@ impl Statements {
                 .bind(now)?
                 .execute()?;
         }
-        self.audit(conn, &changes.audit, now)
+        self.audit(&changes.audit, now)
     }
 
-    fn update_device(
-        &self,
-        conn: &Connection,
-        device_id: &str,
-        d: &DeviceUpdate,
-    ) -> Result<(), StoreError> {
+    fn update_device(&mut self, device_id: &str, d: &DeviceUpdate) -> Result<(), StoreError> {
         if *d == DeviceUpdate::default() {
             return Ok(());
         }
-        Bound::new(conn, &self.update_device)?
+        self.bound(Fixed::UpdateDevice)?
             .bind(device_id)?
             .bind(d.client_nonce.as_deref())?
             .bind(d.server_nonce.as_deref())?
@@ -431,13 +468,12 @@ impl Statements {
     }
 
     fn update_command(
-        &self,
-        conn: &Connection,
+        &mut self,
         device_id: &str,
         c: &CommandUpdate,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        Bound::new(conn, &self.update_command)?
+        self.bound(Fixed::UpdateCommand)?
             .bind(device_id)?
             .bind(c.id)?
             .bind(state_text(c.state))?
@@ -451,16 +487,9 @@ impl Statements {
     }
 
     /// Appends audit lines, [`batch::MAX_ROWS`] per statement.
-    pub(super) fn audit(
-        &mut self,
-        conn: &Connection,
-        lines: &[NewAudit],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    pub(super) fn audit(&mut self, lines: &[NewAudit], now: Timestamp) -> Result<(), StoreError> {
         for chunk in lines.chunks(batch::MAX_ROWS) {
-            let mut q = rows_statement(conn, &mut self.insert_audit, chunk.len(), |n| {
-                or_fail(&batch::insert_audit(n), "INSERT INTO audit")
-            })?;
+            let mut q = self.audit_rows(chunk.len())?;
             for a in chunk {
                 q.bind(now)?
                     .bind(a.device_id.as_deref())?

@@ -34,7 +34,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{oneshot, Mutex};
 
 use super::checkpoint::Checkpointer;
-use super::direct::{self, Control, Statements};
+use super::direct::{self, Batch, Control, Statements};
 use crate::model::Timestamp;
 use crate::store::{run_work, MessageDone, MessageInput, MessageWork, StoreError};
 
@@ -212,56 +212,25 @@ struct Ran {
 /// One open transaction over `batch`, committed; answers every job.
 async fn transaction(conn: &mut Conn, batch: Vec<Job>) {
     let mut ran: Vec<Ran> = Vec::with_capacity(batch.len());
-    // After a failure, the rest of the batch runs inside savepoints: at most one restart per
-    // transaction, however many of its messages fail.
-    let mut guarded = false;
     let mut jobs = batch.into_iter();
-    while let Some(job) = jobs.next() {
-        let Job {
-            device_id,
-            session_id,
-            now,
-            work,
-            reply,
-        } = job;
-        if guarded {
-            let result = savepoint(conn, &device_id, &session_id, now, work);
-            ran.push(Ran {
-                reply,
-                result,
-                device_id,
-                now,
-            });
-            continue;
-        }
-        match one(conn, &device_id, &session_id, now, work) {
-            Ok(done) => ran.push(Ran {
-                reply,
-                result: Ok(done),
-                device_id,
-                now,
-            }),
-            Err(e) => {
-                // Nothing of this message will be written: its answer can go now.
-                let _ = reply.send(Err(e));
-                guarded = true;
-                // `&mut`: a shared borrow held across the await would need `Ran: Sync`.
-                if let Err(e) = restart(conn, &mut ran).await {
-                    // The messages before it are not written: they fail, their devices send
-                    // them again. The rest of the batch needs a transaction of its own.
-                    let _ = direct::control(&conn.db, Control::Rollback);
-                    for r in ran.drain(..) {
-                        let _ = r.reply.send(Err(same(&e)));
-                    }
-                    if let Err(e) = begin(conn).await {
-                        for job in jobs {
-                            let _ = job.reply.send(Err(same(&e)));
-                        }
-                        return;
-                    }
+    if !run_plain(conn, &mut jobs, &mut ran) {
+        // A message failed. The rest of the batch runs inside savepoints: at most one restart
+        // per transaction, however many of its messages fail.
+        if let Err(e) = restart(conn, &mut ran).await {
+            // The messages before it are not written: they fail, their devices send them
+            // again. The rest of the batch needs a transaction of its own.
+            let _ = direct::control(&conn.db, Control::Rollback);
+            for r in ran.drain(..) {
+                let _ = r.reply.send(Err(same(&e)));
+            }
+            if let Err(e) = begin(conn).await {
+                for job in jobs {
+                    let _ = job.reply.send(Err(same(&e)));
                 }
+                return;
             }
         }
+        run_guarded(conn, jobs, &mut ran);
     }
     match direct::control(&conn.db, Control::Commit) {
         Ok(()) => {
@@ -276,6 +245,59 @@ async fn transaction(conn: &mut Conn, batch: Vec<Job>) {
                 let _ = r.reply.send(Err(same(&e)));
             }
         }
+    }
+}
+
+/// Runs `jobs` in the open transaction until one fails (answered at once: nothing of it will
+/// be written) and says whether none did. Synchronous, so that the batch's statements need
+/// not live across an await.
+fn run_plain(conn: &mut Conn, jobs: &mut impl Iterator<Item = Job>, ran: &mut Vec<Ran>) -> bool {
+    let Conn { db, stmts } = conn;
+    let mut b = Batch::new(db, stmts);
+    for job in jobs {
+        let Job {
+            device_id,
+            session_id,
+            now,
+            work,
+            reply,
+        } = job;
+        match one(&mut b, &device_id, &session_id, now, work) {
+            Ok(done) => ran.push(Ran {
+                reply,
+                result: Ok(done),
+                device_id,
+                now,
+            }),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Runs `jobs` in the open transaction, each inside a savepoint of its own.
+fn run_guarded(conn: &mut Conn, jobs: impl Iterator<Item = Job>, ran: &mut Vec<Ran>) {
+    let Conn { db, stmts } = conn;
+    let db: &Connection = db;
+    let mut b = Batch::new(db, stmts);
+    for job in jobs {
+        let result = savepoint(
+            db,
+            &mut b,
+            &job.device_id,
+            &job.session_id,
+            job.now,
+            job.work,
+        );
+        ran.push(Ran {
+            reply: job.reply,
+            result,
+            device_id: job.device_id,
+            now: job.now,
+        });
     }
 }
 
@@ -294,15 +316,16 @@ async fn restart(conn: &mut Conn, ran: &mut [Ran]) -> Result<(), StoreError> {
         return Err(StoreError::Interrupted);
     }
     let Conn { db, stmts } = conn;
+    let mut b = Batch::new(db, stmts);
     for r in ran.iter() {
         let Ok(done) = &r.result else { continue };
         let Some(changes) = &done.changes else {
             continue;
         };
         if done.known {
-            stmts.apply(db, &r.device_id, changes, r.now)?;
+            b.apply(&r.device_id, changes, r.now)?;
         } else {
-            stmts.audit(db, &changes.audit, r.now)?;
+            b.audit(&changes.audit, r.now)?;
         }
     }
     Ok(())
@@ -310,36 +333,33 @@ async fn restart(conn: &mut Conn, ran: &mut [Ran]) -> Result<(), StoreError> {
 
 /// One message inside its own savepoint: released when it succeeds, rolled back when not.
 fn savepoint(
-    conn: &mut Conn,
+    db: &Connection,
+    b: &mut Batch<'_, '_>,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    direct::control(&conn.db, Control::Savepoint)?;
-    let result = one(conn, device_id, session_id, now, work);
+    direct::control(db, Control::Savepoint)?;
+    let result = one(b, device_id, session_id, now, work);
     if result.is_err() {
-        direct::control(&conn.db, Control::RollbackTo)?;
+        direct::control(db, Control::RollbackTo)?;
     }
-    direct::control(&conn.db, Control::Release)?;
+    direct::control(db, Control::Release)?;
     result
 }
 
 /// What [`crate::store::Store::message`] promises, on this connection.
 fn one(
-    conn: &mut Conn,
+    b: &mut Batch<'_, '_>,
     device_id: &str,
     session_id: &str,
     now: Timestamp,
     work: MessageWork,
 ) -> Result<MessageDone, StoreError> {
-    let Conn { db, stmts } = conn;
-    let device = stmts.device(db, device_id)?;
+    let device = b.device(device_id)?;
     let (session, pending) = match &device {
-        Some(_) => (
-            stmts.session(db, device_id, session_id)?,
-            stmts.pending(db, device_id)?,
-        ),
+        Some(_) => (b.session(device_id, session_id)?, b.pending(device_id)?),
         None => (None, Vec::new()),
     };
     let input = MessageInput {
@@ -350,9 +370,9 @@ fn one(
     let out = run_work(work, input)?;
     if let Some(changes) = &out.changes {
         if device.is_some() {
-            stmts.apply(db, device_id, changes, now)?;
+            b.apply(device_id, changes, now)?;
         } else {
-            stmts.audit(db, &changes.audit, now)?;
+            b.audit(&changes.audit, now)?;
         }
     }
     Ok(MessageDone {
