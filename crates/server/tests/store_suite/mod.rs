@@ -934,10 +934,7 @@ pub async fn dashboard_activity_counts_by_device_and_minute(s: Arc<dyn Store>) {
     };
     tx.apply("dev-2", &changes, 1130).await.unwrap();
     tx.commit().await.unwrap();
-    let mut tx = s.begin().await.unwrap();
-    let pending = tx.pending_commands("dev-2").await.unwrap();
-    assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), [d2]);
-    drop(tx);
+    assert_eq!(pending_ids(&*s, "dev-2").await, [d2]);
     assert!(s
         .device_activity(&ids(&["dev-2"]))
         .await
@@ -1056,23 +1053,28 @@ pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn S
     tx.apply("dev-1", &changes, 3).await.unwrap();
     tx.commit().await.unwrap();
     assert!(s.cancel_command("dev-1", ids[5], 4).await.unwrap());
+    assert_eq!(pending_ids(&*s, "dev-1").await, [ids[1], ids[3], ids[4]]);
+}
+
+/// The ids of `device`'s pending commands, read through a transaction and again as a DM message
+/// reads them (on a SQLite file, on its own connection): both must agree.
+pub async fn pending_ids(s: &dyn Store, device: &str) -> Vec<i64> {
     let mut tx = s.begin().await.unwrap();
-    let pending: Vec<i64> = tx
-        .pending_commands("dev-1")
+    let read: Vec<i64> = tx
+        .pending_commands(device)
         .await
         .unwrap()
         .iter()
         .map(|c| c.id)
         .collect();
-    assert_eq!(pending, [ids[1], ids[3], ids[4]]);
     drop(tx);
-    // The same, as a DM message reads them (on a SQLite file, on its own connection).
-    let (_, seen) = message(&*s, "dev-1", 5, |input| {
+    let (_, seen) = message(s, device, 5, |input| {
         (None, input.pending.iter().map(|c| c.id).collect::<Vec<_>>())
     })
     .await
     .unwrap();
-    assert_eq!(seen, pending);
+    assert_eq!(seen, read, "a DM message reads what a transaction reads");
+    read
 }
 
 /// Runs `f` as the work of one message of `device`, session "1F", at `now`; its value is `f`'s
