@@ -170,6 +170,7 @@ suite_test!(settings_keep_the_first_value_when_asked);
 suite_test!(campaign_queues_counts_and_cancels);
 suite_test!(dashboard_activity_counts_by_device_and_minute);
 suite_test!(pending_commands_are_queued_sent_and_accepted_in_order);
+suite_test!(writes_of_every_shape_land);
 suite_test!(command_updates_of_one_message);
 suite_test!(message_reads_runs_and_writes);
 suite_test!(message_of_unknown_device_writes_audit_only);
@@ -323,7 +324,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 5, "each migration applied once");
+    assert_eq!(applied, 6, "each migration applied once");
     // Everything went into the test's schema.
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1",

@@ -73,6 +73,8 @@ suite_test!(
         audit_log_filters_by_device_and_keeps_the_latest_lines on memory
 );
 suite_test!(campaign_queues_counts_and_cancels = campaign_queues_counts_and_cancels on file);
+suite_test!(writes_of_every_shape_land = writes_of_every_shape_land on file);
+suite_test!(writes_of_every_shape_land_in_memory = writes_of_every_shape_land on memory);
 suite_test!(command_updates_of_one_message = command_updates_of_one_message on file);
 suite_test!(command_updates_of_one_message_in_memory = command_updates_of_one_message on memory);
 suite_test!(

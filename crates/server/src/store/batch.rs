@@ -5,7 +5,8 @@
 //! endpoint's throughput is made of. A SQLite file's DM messages run their statements in
 //! process instead ([`super::sqlite`]), where one UPDATE per command costs less than one
 //! UPDATE ... FROM for all of them (which SQLite runs through a temporary table): those use
-//! only [`insert_audit`].
+//! only [`insert_audit`]. On PostgreSQL a message's writes go further, all in one statement
+//! ([`message_writes_postgres`]).
 
 use crate::store::CommandUpdate;
 
@@ -90,6 +91,87 @@ pub(super) fn update_commands_postgres(rows: usize) -> String {
     )
 }
 
+/// The placeholders of `sql` renumbered for a larger statement: `$1` to `$keep` stay, and
+/// `$(keep + i)` becomes `$(base + i - 1)`. A `$` not followed by a digit is left alone (the
+/// statements given here have no string literals holding one).
+pub(super) fn shift(sql: &str, keep: usize, base: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) if n > keep => out.push_str(&(base + n - keep - 1).to_string()),
+            _ => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What one DM message writes on PostgreSQL, as far as [`message_writes_postgres`] takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct WriteShape {
+    /// The device row changes ([`crate::store::codec::UPDATE_DEVICE`], 5 binds after `$1`).
+    pub device: bool,
+    /// The session is upserted ([`crate::store::codec::UPSERT_SESSION`], 7 binds after `$1`).
+    pub session: bool,
+    /// Command updates, distinct ([`update_commands_postgres`], [`COMMAND_COLUMNS`] binds each).
+    pub commands: usize,
+    /// Audit lines ([`insert_audit`], [`AUDIT_COLUMNS`] binds each).
+    pub audit: usize,
+}
+
+/// Binds of the device update and the session upsert after `$1`.
+pub(super) const DEVICE_BINDS: usize = 5;
+pub(super) const SESSION_BINDS: usize = 7;
+
+/// A message's writes on PostgreSQL in one statement (one round trip instead of one per part):
+/// each part but the last a data-modifying `WITH` query, which PostgreSQL runs exactly once
+/// whether or not anything reads it. `$1` is the device, `$2` the time; then the parts' binds in
+/// the order device, session, commands, audit. `None` when there is nothing to write. The
+/// parts touch different tables (or distinct command rows), so sharing one snapshot changes
+/// nothing.
+pub(super) fn message_writes_postgres(
+    shape: WriteShape,
+    device_sql: &str,
+    session_sql: &str,
+) -> Option<String> {
+    let mut parts = Vec::with_capacity(4);
+    let mut next = 3;
+    if shape.device {
+        parts.push(shift(device_sql, 1, next));
+        next += DEVICE_BINDS;
+    }
+    if shape.session {
+        parts.push(shift(session_sql, 1, next));
+        next += SESSION_BINDS;
+    }
+    if shape.commands > 0 {
+        parts.push(shift(&update_commands_postgres(shape.commands), 2, next));
+        next += shape.commands * COMMAND_COLUMNS;
+    }
+    if shape.audit > 0 {
+        parts.push(shift(&insert_audit(shape.audit), 0, next));
+    }
+    let last = parts.pop()?;
+    if parts.is_empty() {
+        return Some(last);
+    }
+    let mut sql = String::from("WITH ");
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("w{i} AS ({p})"));
+    }
+    sql.push(' ');
+    sql.push_str(&last);
+    Some(sql)
+}
+
 /// Whether every update names a different command (so that one UPDATE applies them all; when
 /// one command changes twice in a message the updates run one by one, in order).
 pub(super) fn distinct(updates: &[CommandUpdate]) -> bool {
@@ -123,6 +205,56 @@ mod tests {
         assert!(sql.contains("VALUES ($3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14)"));
         let sql = update_commands_postgres(1);
         assert!(sql.contains("($3::BIGINT, $4::TEXT, $5::INTEGER, $6::TEXT, $7::TEXT, $8::TEXT)"));
+    }
+
+    #[test]
+    fn shift_renumbers_the_placeholders_after_the_kept_ones() {
+        assert_eq!(
+            shift("a = $1, b = $2, c = $3", 1, 10),
+            "a = $1, b = $10, c = $11"
+        );
+        assert_eq!(shift("($1, $2) $12 $", 0, 3), "($3, $4) $14 $");
+        assert_eq!(shift("no placeholders", 2, 5), "no placeholders");
+    }
+
+    #[test]
+    fn a_message_writes_in_one_statement_numbered_in_bind_order() {
+        let shape = WriteShape {
+            device: true,
+            session: true,
+            commands: 2,
+            audit: 1,
+        };
+        let sql = message_writes_postgres(shape, "UPD $1 $2 $6", "UPS $1 $2 $8").unwrap();
+        // Device binds $3..$7, session $8..$14, commands $15..$26, audit $27..$31.
+        assert!(
+            sql.starts_with(
+                "WITH w0 AS (UPD $1 $3 $7), w1 AS (UPS $1 $8 $14), w2 AS (UPDATE commands"
+            ),
+            "{sql}"
+        );
+        assert!(sql.contains("($15::BIGINT, $16::TEXT, $17::INTEGER, $18::TEXT, $19::TEXT, $20::TEXT), ($21, $22, $23, $24, $25, $26)"), "{sql}");
+        assert!(
+            sql.contains("c.device_id = $1 AND c.id = v.id) INSERT INTO audit"),
+            "{sql}"
+        );
+        assert!(sql.ends_with("VALUES ($27, $28, $29, $30, $31)"), "{sql}");
+        // One part is the statement itself; nothing to write is no statement.
+        let audit_only = WriteShape {
+            device: false,
+            session: false,
+            commands: 0,
+            audit: 1,
+        };
+        assert_eq!(
+            message_writes_postgres(audit_only, "", "").unwrap(),
+            "INSERT INTO audit (at, device_id, session_id, event, detail) VALUES ($3, $4, $5, $6, $7)"
+        );
+        let nothing = WriteShape {
+            audit: 0,
+            ..audit_only
+        };
+        assert_eq!(message_writes_postgres(nothing, "", ""), None);
     }
 
     #[test]

@@ -103,34 +103,31 @@ pub(super) const SELECT_COMMANDS: &str = concat!(
     " FROM commands WHERE device_id = $1 ORDER BY id"
 );
 /// The commands a DM message reads: queued, sent, and those the device accepted for later (done
-/// with 202). SQLite's partial index `commands_pending` (its migration 0007) has this WHERE
-/// clause word for word, which is what lets SQLite use it.
+/// with 202). The partial index `commands_pending` (SQLite's migration 0007, PostgreSQL's 0006)
+/// has this WHERE clause word for word, which is what lets both databases use it.
 macro_rules! pending_where {
     () => {
         "(state IN ('queued', 'sent') OR (state = 'done' AND status = 202))"
     };
 }
-/// A device's pending commands ([`pending_where!`]), oldest first, on SQLite: one walk of the
-/// partial index that holds only them. `INDEXED BY` makes preparing it fail, instead of
-/// running slowly, if the index and this statement ever disagree.
+/// A device's pending commands ([`pending_where!`]), oldest first, on PostgreSQL: one scan of
+/// the partial index that holds only them (`commands_pending`, its migration 0006), which the
+/// planner takes because this WHERE clause implies the index's.
+pub(super) const SELECT_PENDING: &str = concat!(
+    "SELECT ",
+    command_columns!(),
+    " FROM commands WHERE device_id = $1 AND ",
+    pending_where!(),
+    " ORDER BY id"
+);
+/// The same on SQLite: one walk of the partial index of its migration 0007. `INDEXED BY` makes
+/// preparing it fail, instead of running slowly, if the index and this statement ever disagree.
 pub(super) const SELECT_PENDING_SQLITE: &str = concat!(
     "SELECT ",
     command_columns!(),
     " FROM commands INDEXED BY commands_pending WHERE device_id = $1 AND ",
     pending_where!(),
     " ORDER BY id"
-);
-/// A device's commands in the states `$2`, `$3` (and the accepted-for-later ones), oldest first,
-/// on PostgreSQL: one walk of its (device_id, state, status, id) index per state (its migration
-/// 0003), so that the cost does not grow with the device's history of done commands.
-pub(super) const SELECT_COMMANDS_IN: &str = concat!(
-    "SELECT ",
-    command_columns!(),
-    " FROM commands WHERE device_id = $1 AND state = $2 UNION ALL SELECT ",
-    command_columns!(),
-    " FROM commands WHERE device_id = $1 AND state = $3 UNION ALL SELECT ",
-    command_columns!(),
-    " FROM commands WHERE device_id = $1 AND state = 'done' AND status = 202 ORDER BY id"
 );
 /// Cancels command `$2` of device `$1` (state `$3`, at `$4`) if it is still in state `$5`.
 pub(super) const CANCEL_COMMAND: &str = "UPDATE commands SET state = $3, updated_at = $4 \

@@ -410,3 +410,55 @@ impl Store for PgStore {
         codec::all(&rows, codec::audit)
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use sqlx::{Connection, PgConnection};
+
+    use super::{codec, PgStore};
+
+    /// The plan of a DM message's pending-commands read (`$1` bound) on a fresh schema of the
+    /// test database, with sequential scans off: the tables are empty, and the question is which
+    /// index the planner can use, not whether it would rather read a tiny table whole.
+    #[tokio::test]
+    async fn pending_read_uses_the_pending_index() {
+        let Ok(base) = std::env::var("OMADM_TEST_POSTGRES_URL") else {
+            eprintln!("OMADM_TEST_POSTGRES_URL not set: skipped");
+            return;
+        };
+        let schema = format!("omadm_plan_{}", std::process::id());
+        let mut admin = PgConnection::connect(&base).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options[search_path]={schema}");
+        let plan = async {
+            let store = PgStore::open(&url).await?;
+            store.close().await;
+            let mut conn = PgConnection::connect(&url).await?;
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut conn)
+                .await?;
+            let lines: Vec<String> =
+                sqlx::query_scalar(&format!("EXPLAIN {}", codec::SELECT_PENDING))
+                    .bind("dev-1")
+                    .fetch_all(&mut conn)
+                    .await?;
+            conn.close().await?;
+            Ok::<_, Box<dyn std::error::Error>>(lines.join("\n"))
+        }
+        .await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let plan = plan.unwrap();
+        assert!(
+            plan.contains("Index Scan using commands_pending on commands"),
+            "{plan}"
+        );
+        assert!(!plan.contains("Sort"), "{plan}");
+    }
+}

@@ -1016,6 +1016,76 @@ pub async fn command_updates_of_one_message(s: Arc<dyn Store>) {
     assert!(audit.iter().all(|a| a.at == 10));
 }
 
+/// Every combination of what a message writes (device fields, session, command updates, audit
+/// lines; PostgreSQL writes them in one statement, [`omadm_server`]'s `batch` module) lands
+/// whole, and nothing else changes; an empty change writes nothing.
+pub async fn writes_of_every_shape_land(s: Arc<dyn Store>) {
+    for mask in 0u8..16 {
+        let dev = format!("dev-{mask}");
+        s.create_device(&new_device(&dev), 1).await.unwrap();
+        let cmd = s.enqueue(&dev, &get("./a"), 2).await.unwrap();
+        let (d, sess, cmds, aud) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0, mask & 8 != 0);
+        let at = 100 + i64::from(mask);
+        let changes = Changes {
+            device: DeviceUpdate {
+                client_nonce: d.then(|| vec![mask, 1]),
+                last_seen: d.then_some(at),
+                ..DeviceUpdate::default()
+            },
+            session: sess.then(|| session("S1", 1, &[mask], None)),
+            commands: if cmds {
+                vec![CommandUpdate {
+                    id: cmd,
+                    state: CommandState::Done,
+                    status: Some(200),
+                    results: None,
+                    children: None,
+                    session_id: Some("S1".to_owned()),
+                }]
+            } else {
+                Vec::new()
+            },
+            alerts: Vec::new(),
+            audit: if aud {
+                vec![audit_line(Some(&dev), "a1"), audit_line(Some(&dev), "a2")]
+            } else {
+                Vec::new()
+            },
+        };
+        let mut tx = s.begin().await.unwrap();
+        tx.device(&dev).await.unwrap().expect("enrolled");
+        tx.apply(&dev, &changes, at).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let stored = s.device(&dev).await.unwrap().unwrap();
+        let want_nonce = if d { vec![mask, 1] } else { Vec::new() };
+        assert_eq!(stored.client_nonce, want_nonce, "shape {mask:04b}");
+        assert_eq!(stored.last_seen, d.then_some(at), "shape {mask:04b}");
+        let sessions = s.sessions(&dev).await.unwrap();
+        assert_eq!(sessions.len(), usize::from(sess), "shape {mask:04b}");
+        if sess {
+            assert_eq!(sessions[0].state, [mask], "shape {mask:04b}");
+        }
+        let c = s.command(&dev, cmd).await.unwrap().unwrap();
+        let want = if cmds {
+            (CommandState::Done, Some(200), at)
+        } else {
+            (CommandState::Queued, None, 2)
+        };
+        assert_eq!((c.state, c.status, c.updated_at), want, "shape {mask:04b}");
+        let events: Vec<String> = s
+            .audit_log(Some(&dev), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.at == at)
+            .map(|a| a.event)
+            .collect();
+        let want: &[&str] = if aud { &["a1", "a2"] } else { &[] };
+        assert_eq!(events, want, "shape {mask:04b}");
+    }
+}
+
 /// A message's pending commands: the queued and sent ones and those accepted for later (done
 /// with 202, an Exec waiting for its Generic Alert), oldest first; nothing else of the history.
 pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn Store>) {

@@ -5,8 +5,8 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Row};
 
-use crate::model::{CommandState, Device, QueuedCommand, SessionRecord};
-use crate::store::codec::{self, corrupt, state_text, Columns};
+use crate::model::{Device, QueuedCommand, SessionRecord};
+use crate::store::codec::{self, corrupt, Columns};
 use crate::store::StoreError;
 
 fn col<'r, T>(row: &'r PgRow, name: &'static str) -> Result<T, StoreError>
@@ -86,16 +86,13 @@ pub(super) async fn fetch_session(
     row.as_ref().map(codec::session).transpose()
 }
 
-/// A device's commands in the given states, oldest first.
-pub(super) async fn fetch_commands_in(
+/// A device's pending commands, oldest first (see [`codec::SELECT_PENDING`]).
+pub(super) async fn fetch_pending(
     conn: &mut PgConnection,
     device_id: &str,
-    states: [CommandState; 2],
 ) -> Result<Vec<QueuedCommand>, StoreError> {
-    let rows = sqlx::query(codec::SELECT_COMMANDS_IN)
+    let rows = sqlx::query(codec::SELECT_PENDING)
         .bind(device_id)
-        .bind(state_text(states[0]))
-        .bind(state_text(states[1]))
         .fetch_all(&mut *conn)
         .await?;
     codec::all(&rows, codec::command)

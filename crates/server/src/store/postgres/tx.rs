@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::rows;
-use crate::model::{CommandState, Device, QueuedCommand, SessionRecord, Timestamp};
+use crate::model::{Device, QueuedCommand, SessionRecord, Timestamp};
 use crate::store::batch;
 use crate::store::codec::{self, opt_to_json, state_text, to_json};
 use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, StoreError, StoreTx};
@@ -21,11 +21,14 @@ use crate::store::{Changes, CommandUpdate, DeviceUpdate, NewAlert, NewAudit, Sto
 /// before it returns to the pool), which also releases the device's row lock.
 pub(super) struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// The device whose row [`StoreTx::device`] locked, if it found one: [`StoreTx::apply`]
+    /// need not lock it again.
+    locked: Option<String>,
 }
 
 impl PgTx {
     pub(super) fn new(tx: Transaction<'static, Postgres>) -> Self {
-        PgTx { tx }
+        PgTx { tx, locked: None }
     }
 }
 
@@ -33,7 +36,11 @@ impl PgTx {
 impl StoreTx for PgTx {
     /// The device, its row locked until the transaction ends.
     async fn device(&mut self, device_id: &str) -> Result<Option<Device>, StoreError> {
-        rows::lock_device(&mut self.tx, device_id).await
+        let device = rows::lock_device(&mut self.tx, device_id).await?;
+        if device.is_some() {
+            self.locked = Some(device_id.to_owned());
+        }
+        Ok(device)
     }
 
     async fn session(
@@ -48,8 +55,7 @@ impl StoreTx for PgTx {
         &mut self,
         device_id: &str,
     ) -> Result<Vec<QueuedCommand>, StoreError> {
-        let states = [CommandState::Queued, CommandState::Sent];
-        rows::fetch_commands_in(&mut self.tx, device_id, states).await
+        rows::fetch_pending(&mut self.tx, device_id).await
     }
 
     /// Writes `changes`. The device's row is locked first (a no-op when [`StoreTx::device`]
@@ -61,8 +67,20 @@ impl StoreTx for PgTx {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let conn: &mut PgConnection = &mut self.tx;
-        if !rows::lock_device_exists(conn, device_id).await? {
+        if self.locked.as_deref() != Some(device_id)
+            && !rows::lock_device_exists(conn, device_id).await?
+        {
             return Err(StoreError::NoDevice(device_id.to_owned()));
+        }
+        let session_id = changes
+            .session
+            .as_ref()
+            .map_or("", |s| s.session_id.as_str());
+        for a in &changes.alerts {
+            insert_alert(conn, device_id, session_id, a, now).await?;
+        }
+        if let Some(shape) = one_statement(changes) {
+            return write_all(conn, device_id, changes, shape, now).await;
         }
         update_device(conn, device_id, &changes.device).await?;
         if let Some(s) = &changes.session {
@@ -77,13 +95,6 @@ impl StoreTx for PgTx {
                 update_command(conn, device_id, c, now).await?;
             }
         }
-        let session_id = changes
-            .session
-            .as_ref()
-            .map_or("", |s| s.session_id.as_str());
-        for a in &changes.alerts {
-            insert_alert(conn, device_id, session_id, a, now).await?;
-        }
         for chunk in changes.audit.chunks(batch::MAX_ROWS) {
             insert_audits(conn, chunk, now).await?;
         }
@@ -96,6 +107,53 @@ impl StoreTx for PgTx {
     }
 }
 
+/// The shape of `changes` when [`write_all`] can write them (all but the alerts) in one
+/// statement: the command updates name distinct commands, and no part needs more than one
+/// statement's rows.
+fn one_statement(changes: &Changes) -> Option<batch::WriteShape> {
+    let fits = changes.commands.len() <= batch::MAX_ROWS
+        && changes.audit.len() <= batch::MAX_ROWS
+        && batch::distinct(&changes.commands);
+    fits.then(|| batch::WriteShape {
+        device: changes.device != DeviceUpdate::default(),
+        session: changes.session.is_some(),
+        commands: changes.commands.len(),
+        audit: changes.audit.len(),
+    })
+}
+
+/// Writes the device, session, command and audit changes in one round trip
+/// ([`batch::message_writes_postgres`]): what [`update_device`], [`upsert_session`],
+/// [`update_commands`] and [`insert_audits`] do, bound in the same order.
+async fn write_all(
+    conn: &mut PgConnection,
+    device_id: &str,
+    changes: &Changes,
+    shape: batch::WriteShape,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(sql) =
+        batch::message_writes_postgres(shape, codec::UPDATE_DEVICE, codec::UPSERT_SESSION)
+    else {
+        return Ok(());
+    };
+    let mut q = sqlx::query(&sql).bind(device_id).bind(now);
+    if shape.device {
+        q = bind_device(q, &changes.device)?;
+    }
+    if let Some(s) = &changes.session {
+        q = bind_session(q, s);
+    }
+    for c in &changes.commands {
+        q = bind_command(q, c)?;
+    }
+    for a in &changes.audit {
+        q = bind_audit(q, a, now)?;
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Writes the fields that are `Some`; the others keep their stored value.
 async fn update_device(
     conn: &mut PgConnection,
@@ -105,17 +163,57 @@ async fn update_device(
     if *d == DeviceUpdate::default() {
         return Ok(());
     }
-    let devinfo = opt_to_json("devinfo", d.devinfo.as_ref())?;
-    sqlx::query(codec::UPDATE_DEVICE)
-        .bind(device_id)
-        .bind(d.client_nonce.as_deref())
-        .bind(d.server_nonce.as_deref())
-        .bind(devinfo)
-        .bind(d.dm_version.as_deref())
-        .bind(d.last_seen)
+    bind_device(sqlx::query(codec::UPDATE_DEVICE).bind(device_id), d)?
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A query binding an update's values as `$n..` (statements built by `sqlx::query`).
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a device update's 5 fields ([`batch::DEVICE_BINDS`]), in `UPDATE_DEVICE`'s order.
+fn bind_device<'q>(q: PgQuery<'q>, d: &'q DeviceUpdate) -> Result<PgQuery<'q>, StoreError> {
+    Ok(q.bind(d.client_nonce.as_deref())
+        .bind(d.server_nonce.as_deref())
+        .bind(opt_to_json("devinfo", d.devinfo.as_ref())?)
+        .bind(d.dm_version.as_deref())
+        .bind(d.last_seen))
+}
+
+/// Binds a session's 7 fields after its device ([`batch::SESSION_BINDS`]), in
+/// `UPSERT_SESSION`'s order.
+fn bind_session<'q>(q: PgQuery<'q>, s: &'q SessionRecord) -> PgQuery<'q> {
+    q.bind(&s.session_id)
+        .bind(s.started_at)
+        .bind(s.updated_at)
+        .bind(s.ended_at)
+        .bind(s.outcome.as_deref())
+        .bind(i64::from(s.messages))
+        .bind(s.state.as_slice())
+}
+
+/// Binds one command update's [`batch::COMMAND_COLUMNS`] values.
+fn bind_command<'q>(q: PgQuery<'q>, c: &'q CommandUpdate) -> Result<PgQuery<'q>, StoreError> {
+    Ok(q.bind(c.id)
+        .bind(state_text(c.state))
+        .bind(c.status.map(i32::from))
+        .bind(opt_to_json("results", c.results.as_ref())?)
+        .bind(opt_to_json("children", c.children.as_ref())?)
+        .bind(c.session_id.as_deref()))
+}
+
+/// Binds one audit line's [`batch::AUDIT_COLUMNS`] values.
+fn bind_audit<'q>(
+    q: PgQuery<'q>,
+    a: &'q NewAudit,
+    now: Timestamp,
+) -> Result<PgQuery<'q>, StoreError> {
+    Ok(q.bind(now)
+        .bind(a.device_id.as_deref())
+        .bind(a.session_id.as_deref())
+        .bind(&a.event)
+        .bind(to_json("detail", &a.detail)?))
 }
 
 /// Inserts the session or replaces what changes in it (its `started_at` stays the first one).
@@ -124,15 +222,7 @@ async fn upsert_session(
     device_id: &str,
     s: &SessionRecord,
 ) -> Result<(), StoreError> {
-    sqlx::query(codec::UPSERT_SESSION)
-        .bind(device_id)
-        .bind(&s.session_id)
-        .bind(s.started_at)
-        .bind(s.updated_at)
-        .bind(s.ended_at)
-        .bind(s.outcome.as_deref())
-        .bind(i64::from(s.messages))
-        .bind(s.state.as_slice())
+    bind_session(sqlx::query(codec::UPSERT_SESSION).bind(device_id), s)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -146,16 +236,7 @@ async fn update_command(
     c: &CommandUpdate,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let results = opt_to_json("results", c.results.as_ref())?;
-    let children = opt_to_json("children", c.children.as_ref())?;
-    sqlx::query(codec::UPDATE_COMMAND)
-        .bind(device_id)
-        .bind(c.id)
-        .bind(state_text(c.state))
-        .bind(c.status.map(i32::from))
-        .bind(results)
-        .bind(children)
-        .bind(c.session_id.as_deref())
+    bind_command(sqlx::query(codec::UPDATE_COMMAND).bind(device_id), c)?
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -172,13 +253,7 @@ async fn update_commands(
     let sql = batch::update_commands_postgres(cs.len());
     let mut q = sqlx::query(&sql).bind(device_id).bind(now);
     for c in cs {
-        q = q
-            .bind(c.id)
-            .bind(state_text(c.state))
-            .bind(c.status.map(i32::from))
-            .bind(opt_to_json("results", c.results.as_ref())?)
-            .bind(opt_to_json("children", c.children.as_ref())?)
-            .bind(c.session_id.as_deref());
+        q = bind_command(q, c)?;
     }
     q.execute(&mut *conn).await?;
     Ok(())
@@ -215,12 +290,7 @@ async fn insert_audits(
     let sql = batch::insert_audit(lines.len());
     let mut q = sqlx::query(&sql);
     for a in lines {
-        q = q
-            .bind(now)
-            .bind(a.device_id.as_deref())
-            .bind(a.session_id.as_deref())
-            .bind(&a.event)
-            .bind(to_json("detail", &a.detail)?);
+        q = bind_audit(q, a, now)?;
     }
     q.execute(&mut *conn).await?;
     Ok(())
@@ -232,12 +302,7 @@ pub(super) async fn insert_audit(
     a: &NewAudit,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(codec::INSERT_AUDIT)
-        .bind(now)
-        .bind(a.device_id.as_deref())
-        .bind(a.session_id.as_deref())
-        .bind(&a.event)
-        .bind(to_json("detail", &a.detail)?)
+    bind_audit(sqlx::query(codec::INSERT_AUDIT), a, now)?
         .execute(&mut *conn)
         .await?;
     Ok(())
