@@ -507,13 +507,7 @@ async fn pending_commands_read_the_same_across_migration_0007() {
     }
     let s = open(&url).await;
     assert_eq!(pending_ids(&*s, "dev-1").await, [2, 3, 5, 7]);
-    let all: Vec<i64> = s
-        .commands("dev-1")
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let all = command_ids(&*s, "dev-1").await;
     assert_eq!(all, [1, 2, 3, 4, 5, 6, 7]);
 
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();

@@ -200,7 +200,7 @@ pub(super) const SELECT_REPORTS: &str = concat!(
 );
 
 /// Commands queued or sent, per device and state, of the `n` devices bound as `$1..$n` (through
-/// the pending commands, which SQLite keeps in an index of their own).
+/// the pending commands, which both databases keep in an index of their own).
 pub(super) fn queue_counts(n: usize) -> String {
     format!(
         "SELECT device_id, state, COUNT(*) FROM commands \

@@ -192,13 +192,7 @@ pub async fn enqueue_command_commands_order_and_cancel(s: Arc<dyn Store>) {
     );
     assert!(s.command("dev-1", 9999).await.unwrap().is_none());
 
-    let ids: Vec<i64> = s
-        .commands("dev-1")
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = command_ids(&*s, "dev-1").await;
     assert_eq!(ids, [a, b, c]);
 
     assert!(s.cancel_command("dev-1", b, 20).await.unwrap());
@@ -787,13 +781,7 @@ pub async fn campaign_queues_counts_and_cancels(s: Arc<dyn Store>) {
     assert_eq!((states.queued, states.done, states.cancelled), (6, 0, 0));
 
     // dev-1 has a session: one command done, one sent.
-    let ids: Vec<i64> = s
-        .commands("dev-1")
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = command_ids(&*s, "dev-1").await;
     let mut tx = s.begin().await.unwrap();
     tx.device("dev-1").await.unwrap();
     let changes = Changes {
@@ -1124,6 +1112,12 @@ pub async fn pending_commands_are_queued_sent_and_accepted_in_order(s: Arc<dyn S
     tx.commit().await.unwrap();
     assert!(s.cancel_command("dev-1", ids[5], 4).await.unwrap());
     assert_eq!(pending_ids(&*s, "dev-1").await, [ids[1], ids[3], ids[4]]);
+}
+
+/// The ids of all `device`'s commands, oldest first.
+pub async fn command_ids(s: &dyn Store, device: &str) -> Vec<i64> {
+    let commands = s.commands(device).await.unwrap();
+    commands.iter().map(|c| c.id).collect()
 }
 
 /// The ids of `device`'s pending commands, read through a transaction and again as a DM message
