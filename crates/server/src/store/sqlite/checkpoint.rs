@@ -9,7 +9,18 @@
 //! that seldom repeat), then, holding the DM connection so that nothing is written meanwhile,
 //! once more for the few pages left. The WAL is then wholly copied, and SQLite starts
 //! it again from the top on the next write instead of letting it grow.
+//!
+//! SQLite syncs the database file only in the pass that copies the WAL's last frame, the one
+//! that holds the DM connection: that sync wrote every page the passes before it had copied,
+//! and meanwhile the next frames piled up for the locked pass to copy (at 100,000 devices some
+//! 5,000 scattered pages, 1,000 to 2,500 frames: 30 ms per checkpoint, up to 50, of a stalled
+//! server, 8% of the session phase; issue 7, docs/performance.md, tenth pass). The thread
+//! syncs the file itself after every unlocked pass, so that each pass, the locked one
+//! included, syncs only the pages it copied, and the passes go on until one copies few frames
+//! (now 1 to 5 ms per locked pass). SQLite's own sync still comes after the last copy: what a
+//! crash or a power loss may lose is unchanged.
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -24,9 +35,9 @@ use crate::store::StoreError;
 /// Messages between checkpoints: at about five WAL frames each, some 90 MiB of WAL.
 ///
 /// Every checkpoint's passes each sync the WAL and the database file, the last pass holding
-/// the DM connection (2 to 3 ms at 1,000 devices, about 20 ms at 100,000, every message
-/// waiting), and copy every page written since the last checkpoint, once however often it was
-/// written meanwhile: the fewer the checkpoints, the less of all three. 4,000 instead of 400 gave 11% more
+/// the DM connection (1 to 5 ms at 100,000 devices, every message waiting), and copy every
+/// page written since the last checkpoint, once however often it was written meanwhile: the
+/// fewer the checkpoints, the less of all three. 4,000 instead of 400 gave 11% more
 /// sessions/s at 1,000 devices and 12% more at 100,000 (issue 7, docs/performance.md); the
 /// price is the WAL file's size on disk and the time to read it again after a crash (under a
 /// second).
@@ -50,10 +61,12 @@ impl Checkpointer {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         db.busy_timeout(Duration::from_secs(1))?;
+        // Only to sync it: fsync writes the file's pages whichever descriptor wrote them.
+        let file = File::open(path).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
         let (wake, woken) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("omadm-sqlite-checkpoint".into())
-            .spawn(move || run(&db, &woken, &hold))
+            .spawn(move || run(&db, &file, &woken, &hold))
             .map_err(|_| StoreError::WriterGone)?;
         Ok(Checkpointer {
             messages: AtomicU64::new(0),
@@ -72,24 +85,27 @@ impl Checkpointer {
 }
 
 /// Unlocked passes at most, before the one that holds the DM connection.
-const PASSES: usize = 4;
+const PASSES: usize = 8;
 /// WAL frames written during a pass that are few enough to copy holding the DM connection.
 const FEW_FRAMES: i64 = 256;
 
-fn run<T>(db: &Connection, woken: &Receiver<()>, hold: &Mutex<T>) {
+fn run<T>(db: &Connection, file: &File, woken: &Receiver<()>, hold: &Mutex<T>) {
     while woken.recv().is_ok() {
-        if let Err(e) = passes(db, hold) {
+        if let Err(e) = passes(db, file, hold) {
             tracing::warn!("WAL checkpoint: {e}");
         }
     }
 }
 
 /// Passes alongside the writes while they leave many frames behind (each copies what was
-/// written during the one before: fewer pages each time), then one holding the DM connection.
-fn passes<T>(db: &Connection, hold: &Mutex<T>) -> rusqlite::Result<()> {
+/// written during the one before: fewer pages each time; the database file synced after
+/// each), then one holding the DM connection.
+fn passes<T>(db: &Connection, file: &File, hold: &Mutex<T>) -> rusqlite::Result<()> {
     let mut frames = checkpoint(db)?;
+    sync(file);
     for _ in 1..PASSES {
         let now = checkpoint(db)?;
+        sync(file);
         let written = now - frames;
         frames = now;
         if written < FEW_FRAMES {
@@ -98,6 +114,14 @@ fn passes<T>(db: &Connection, hold: &Mutex<T>) -> rusqlite::Result<()> {
     }
     let _held = hold.blocking_lock();
     checkpoint(db).map(drop)
+}
+
+/// Writes the pages the passes copied to the database file to disk, as SQLite's own sync of
+/// the file would; a failure only leaves them to that sync.
+fn sync(file: &File) {
+    if let Err(e) = file.sync_data() {
+        tracing::warn!("WAL checkpoint: syncing the database file: {e}");
+    }
 }
 
 /// One passive checkpoint (it waits for no reader and no writer); the WAL's frames when it ran.
