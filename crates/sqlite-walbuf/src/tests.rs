@@ -2,6 +2,16 @@ use rusqlite::Connection;
 
 use super::*;
 
+/// The layer's counters (`stats`) are the process's: a test that reads them would count the
+/// writes of the tests running beside it. Each test holds this for its whole run.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn connect(path: &std::path::Path) -> Connection {
     assert_eq!(install(), Installed::Yes);
     let c = Connection::open(path).unwrap();
@@ -56,6 +66,7 @@ fn frames_on_disk(wal: &std::path::Path) -> Vec<(u32, bool)> {
 
 #[test]
 fn a_commit_is_in_the_file_when_it_returns_and_other_connections_see_it() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let w = connect(&path);
@@ -94,6 +105,7 @@ fn a_commit_is_in_the_file_when_it_returns_and_other_connections_see_it() {
 
 #[test]
 fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let w = connect(&path);
@@ -128,6 +140,7 @@ fn a_transaction_larger_than_the_gathering_and_a_rollback_after_a_spill() {
 
 #[test]
 fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s_commit() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let a = connect(&path);
@@ -184,6 +197,7 @@ fn frames_gathered_by_a_transaction_rolled_back_are_never_written_over_another_s
 
 #[test]
 fn the_end_of_a_write_transaction_drops_what_was_not_committed() {
+    let _serial = serial();
     // Two WALs with gathered frames, of two databases; the write lock of one is released.
     let mut files: Vec<Wrapped> = ["/x/a.db", "/x/b.db"]
         .iter()
