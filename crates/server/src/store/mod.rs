@@ -133,6 +133,13 @@ pub struct Changes {
     pub audit: Vec<NewAudit>,
 }
 
+impl Changes {
+    /// The session id the message's alerts are stored under: its session's, or empty.
+    pub fn alert_session_id(&self) -> &str {
+        self.session.as_ref().map_or("", |s| s.session_id.as_str())
+    }
+}
+
 /// A campaign: the same commands queued for a set of devices in one transaction (issue 7).
 /// Each command it queued keeps its id (the `campaign_id` column of `commands`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -72,10 +72,7 @@ impl StoreTx for PgTx {
         {
             return Err(StoreError::NoDevice(device_id.to_owned()));
         }
-        let session_id = changes
-            .session
-            .as_ref()
-            .map_or("", |s| s.session_id.as_str());
+        let session_id = changes.alert_session_id();
         for a in &changes.alerts {
             insert_alert(conn, device_id, session_id, a, now).await?;
         }

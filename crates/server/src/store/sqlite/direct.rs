@@ -435,10 +435,7 @@ impl Batch<'_, '_> {
         for c in &changes.commands {
             self.update_command(device_id, c, now)?;
         }
-        let session_id = changes
-            .session
-            .as_ref()
-            .map_or("", |s| s.session_id.as_str());
+        let session_id = changes.alert_session_id();
         for a in &changes.alerts {
             self.bound(Fixed::InsertAlert)?
                 .bind(device_id)?

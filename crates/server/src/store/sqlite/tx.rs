@@ -96,10 +96,7 @@ impl StoreTx for SqliteTx {
                 update_command(conn, device_id, c, now).await?;
             }
         }
-        let session_id = changes
-            .session
-            .as_ref()
-            .map_or("", |s| s.session_id.as_str());
+        let session_id = changes.alert_session_id();
         for a in &changes.alerts {
             insert_alert(conn, device_id, session_id, a, now).await?;
         }
