@@ -173,6 +173,7 @@ suite_test!(pending_commands_are_queued_sent_and_accepted_in_order);
 suite_test!(writes_of_every_shape_land);
 suite_test!(command_updates_of_one_message);
 suite_test!(message_reads_runs_and_writes);
+suite_test!(session_state_is_read_back_through_its_life);
 suite_test!(message_of_unknown_device_writes_audit_only);
 suite_test!(
     concurrent_messages_see_each_other_and_a_panic_fails_alone,

@@ -150,7 +150,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 7, "each migration applied once");
+    assert_eq!(applied, 8, "each migration applied once");
 }
 
 #[tokio::test]
@@ -216,6 +216,14 @@ async fn json_columns_hold_plain_json() {
 
 suite_test!(message_reads_runs_and_writes_in_a_file = message_reads_runs_and_writes on file);
 suite_test!(message_reads_runs_and_writes_in_memory = message_reads_runs_and_writes on memory);
+suite_test!(
+    session_state_is_read_back_through_its_life_in_a_file =
+        session_state_is_read_back_through_its_life on file
+);
+suite_test!(
+    session_state_is_read_back_through_its_life_in_memory =
+        session_state_is_read_back_through_its_life on memory
+);
 suite_test!(
     message_of_unknown_device_writes_audit_only_in_a_file =
         message_of_unknown_device_writes_audit_only on file
@@ -515,4 +523,99 @@ async fn pending_commands_read_the_same_across_migration_0007() {
         indexes(&mut conn, "commands").await,
         ["commands_campaign", "commands_device", "commands_pending"]
     );
+}
+
+/// Where SQLite keeps a session's state (migration 0008): a running session's in
+/// `session_states`, its `sessions` row's empty; an ended session's in its row, and no
+/// `session_states` row left.
+#[tokio::test]
+async fn a_running_sessions_state_is_apart_from_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    let s = open(&url).await;
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for (n, (state, ended)) in [(b"running", None), (b"settled", Some(9))]
+        .into_iter()
+        .enumerate()
+    {
+        let mut tx = s.begin().await.unwrap();
+        let changes = Changes {
+            session: Some(session("1F", n as u32 + 1, state, ended)),
+            ..Changes::default()
+        };
+        tx.apply("dev-1", &changes, 5).await.unwrap();
+        tx.commit().await.unwrap();
+        let row: Vec<u8> = sqlx::query_scalar("SELECT state FROM sessions")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let apart: Vec<Vec<u8>> = sqlx::query_scalar("SELECT state FROM session_states")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        match ended {
+            None => assert_eq!((row, apart), (vec![], vec![state.to_vec()])),
+            Some(_) => assert_eq!((row, apart), (state.to_vec(), vec![])),
+        }
+    }
+}
+
+/// Migration 0008 on a database with a running and an ended session: the running one's state
+/// moves to `session_states`, the ended one's stays in its row, and both read as before.
+#[tokio::test]
+async fn session_states_read_the_same_across_migration_0008() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    {
+        let mut conn = database_before(&dir, &url, "0008").await;
+        sqlx::query(
+            "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
+             client_auth_secret, server_auth_name, server_auth_secret, client_nonce, \
+             server_nonce, devinfo, created_at) \
+             VALUES ('dev-1', 'basic', 'u', 'p', 's', 'sp', x'00', x'00', '{}', 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        for (id, ended, state) in [("A", None, "running"), ("B", Some(7), "settled")] {
+            sqlx::query(
+                "INSERT INTO sessions (device_id, session_id, started_at, updated_at, \
+                 ended_at, outcome, messages, state) VALUES ('dev-1', ?, 1, 2, ?, NULL, 1, ?)",
+            )
+            .bind(id)
+            .bind(ended)
+            .bind(state.as_bytes())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let s = open(&url).await;
+    let mut tx = s.begin().await.unwrap();
+    for (id, state) in [("A", "running"), ("B", "settled")] {
+        let r = tx.session("dev-1", id).await.unwrap().expect("kept");
+        assert_eq!(r.state, state.as_bytes(), "session {id}");
+    }
+    drop(tx);
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT session_id, state FROM sessions ORDER BY session_id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("A".to_owned(), vec![]),
+            ("B".to_owned(), b"settled".to_vec())
+        ]
+    );
+    let apart: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT session_id, state FROM session_states")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(apart, [("A".to_owned(), b"running".to_vec())]);
 }

@@ -166,6 +166,32 @@ pub(super) const SELECT_SESSION: &str = concat!(
     session_columns!(),
     " FROM sessions WHERE device_id = $1 AND session_id = $2"
 );
+/// SQLite's session columns: a running session's state is in `session_states` (migration
+/// 0008), its row's is empty.
+macro_rules! sqlite_session_select {
+    () => {
+        "SELECT device_id, session_id, started_at, updated_at, ended_at, outcome, messages, \
+         COALESCE((SELECT t.state FROM session_states t WHERE t.device_id = s.device_id \
+         AND t.session_id = s.session_id), s.state) AS state FROM sessions s "
+    };
+}
+/// [`SELECT_SESSION`] for SQLite.
+pub(super) const SELECT_SESSION_SQLITE: &str = concat!(
+    sqlite_session_select!(),
+    "WHERE s.device_id = $1 AND s.session_id = $2"
+);
+/// [`SELECT_SESSIONS`] for SQLite.
+pub(super) const SELECT_SESSIONS_SQLITE: &str = concat!(
+    sqlite_session_select!(),
+    "WHERE s.device_id = $1 ORDER BY s.started_at, s.session_id"
+);
+/// SQLite: a running session's state (`$3`).
+pub(super) const UPSERT_SESSION_STATE: &str =
+    "INSERT INTO session_states (device_id, session_id, state) VALUES ($1, $2, $3) \
+     ON CONFLICT (device_id, session_id) DO UPDATE SET state = excluded.state";
+/// SQLite: the session is over, its state is in its row.
+pub(super) const DELETE_SESSION_STATE: &str =
+    "DELETE FROM session_states WHERE device_id = $1 AND session_id = $2";
 pub(super) const SELECT_SESSIONS: &str = concat!(
     "SELECT ",
     session_columns!(),

@@ -151,6 +151,16 @@ impl SqliteStore {
 
 /// Whether `url` names an in-memory database (`sqlite::memory:`, `sqlite://:memory:`,
 /// `...?mode=memory`).
+/// Where a session's state is written (migration 0008): (its row's, the one for
+/// `session_states`). A running session's is in `session_states` and its row's is empty; an
+/// ended one's is in its row, and `session_states` has none.
+fn split_state(s: &SessionRecord) -> (&[u8], Option<&[u8]>) {
+    match s.ended_at {
+        None => (&[], Some(&s.state)),
+        Some(_) => (&s.state, None),
+    }
+}
+
 fn is_memory(url: &str) -> bool {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -378,7 +388,7 @@ impl Store for SqliteStore {
     }
 
     async fn sessions(&self, device_id: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        let rows = sqlx::query(codec::SELECT_SESSIONS)
+        let rows = sqlx::query(codec::SELECT_SESSIONS_SQLITE)
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;

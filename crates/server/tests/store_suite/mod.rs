@@ -1379,3 +1379,67 @@ pub async fn concurrent_messages_see_each_other_and_a_panic_fails_alone(s: Arc<d
     .unwrap();
     assert!(done.known);
 }
+
+/// A session's state through its life, by both of the store's paths (`Store::message`, and a
+/// transaction of `Store::begin`): each message reads the state the one before it stored, a
+/// running one and the settled one an ended session keeps (what answers a repeat of its last
+/// message), and again a running one when the session goes on after its end (a device that
+/// challenges the last answer). SQLite keeps a running session's state in a table of its own
+/// (migration 0008); what a message reads is the same.
+pub async fn session_state_is_read_back_through_its_life(s: Arc<dyn Store>) {
+    s.create_device(&new_device("dev-1"), 1).await.unwrap();
+    let steps: [(&[u8], Option<i64>); 4] = [
+        (b"running-1", None),
+        (b"running-2", None),
+        (b"settled", Some(40)),
+        (b"running-again", None),
+    ];
+    let mut before: Option<Vec<u8>> = None;
+    for (n, (state, ended)) in (1u32..).zip(steps) {
+        let rec = session("1F", n, state, ended);
+        let through_message = n % 2 == 1;
+        let seen = if through_message {
+            let rec = rec.clone();
+            let (_, seen) = message(&*s, "dev-1", 10 * i64::from(n), move |input| {
+                let seen = input.session.map(|r| r.state.clone());
+                let changes = Changes {
+                    session: Some(rec),
+                    ..Changes::default()
+                };
+                (Some(changes), seen)
+            })
+            .await
+            .unwrap();
+            seen
+        } else {
+            let mut tx = s.begin().await.unwrap();
+            let seen = tx.session("dev-1", "1F").await.unwrap().map(|r| r.state);
+            let changes = Changes {
+                session: Some(rec),
+                ..Changes::default()
+            };
+            tx.apply("dev-1", &changes, 10 * i64::from(n))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            seen
+        };
+        assert_eq!(
+            seen,
+            before,
+            "message {n} reads what message {} stored",
+            n - 1
+        );
+        before = Some(state.to_vec());
+    }
+    let mut tx = s.begin().await.unwrap();
+    let last = tx.session("dev-1", "1F").await.unwrap().expect("stored");
+    assert_eq!(last.state, b"running-again");
+    assert_eq!((last.ended_at, last.messages), (None, 4));
+    drop(tx);
+
+    // Gone with its device.
+    s.delete_device("dev-1").await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.session("dev-1", "1F").await.unwrap().is_none());
+}

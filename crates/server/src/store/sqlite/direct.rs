@@ -51,11 +51,13 @@ enum Fixed {
     Pending,
     UpdateDevice,
     UpsertSession,
+    UpsertSessionState,
+    DeleteSessionState,
     UpdateCommand,
     InsertAlert,
 }
 
-const FIXED: usize = 7;
+const FIXED: usize = 9;
 
 impl Fixed {
     const ALL: [Fixed; FIXED] = [
@@ -64,6 +66,8 @@ impl Fixed {
         Fixed::Pending,
         Fixed::UpdateDevice,
         Fixed::UpsertSession,
+        Fixed::UpsertSessionState,
+        Fixed::DeleteSessionState,
         Fixed::UpdateCommand,
         Fixed::InsertAlert,
     ];
@@ -71,10 +75,12 @@ impl Fixed {
     fn shared_sql(self) -> &'static str {
         match self {
             Fixed::Device => codec::SELECT_DEVICE,
-            Fixed::Session => codec::SELECT_SESSION,
+            Fixed::Session => codec::SELECT_SESSION_SQLITE,
             Fixed::Pending => codec::SELECT_PENDING_SQLITE,
             Fixed::UpdateDevice => codec::UPDATE_DEVICE,
             Fixed::UpsertSession => codec::UPSERT_SESSION,
+            Fixed::UpsertSessionState => codec::UPSERT_SESSION_STATE,
+            Fixed::DeleteSessionState => codec::DELETE_SESSION_STATE,
             Fixed::UpdateCommand => codec::UPDATE_COMMAND,
             Fixed::InsertAlert => codec::INSERT_ALERT,
         }
@@ -418,6 +424,7 @@ impl Batch<'_, '_> {
     ) -> Result<(), StoreError> {
         self.update_device(device_id, &changes.device)?;
         if let Some(s) = &changes.session {
+            let (row, running) = super::split_state(s);
             self.bound(Fixed::UpsertSession)?
                 .bind(device_id)?
                 .bind(&s.session_id)?
@@ -426,8 +433,21 @@ impl Batch<'_, '_> {
                 .bind(s.ended_at)?
                 .bind(s.outcome.as_deref())?
                 .bind(i64::from(s.messages))?
-                .bind(s.state.as_slice())?
+                .bind(row)?
                 .execute()?;
+            match running {
+                Some(state) => self
+                    .bound(Fixed::UpsertSessionState)?
+                    .bind(device_id)?
+                    .bind(&s.session_id)?
+                    .bind(state)?
+                    .execute()?,
+                None => self
+                    .bound(Fixed::DeleteSessionState)?
+                    .bind(device_id)?
+                    .bind(&s.session_id)?
+                    .execute()?,
+            };
         }
         // One statement per command: in process, cheaper than one UPDATE ... FROM for all of
         // them, which SQLite runs through a temporary table (4% of the server's instructions

@@ -58,7 +58,7 @@ pub(super) async fn fetch_session(
     device_id: &str,
     session_id: &str,
 ) -> Result<Option<SessionRecord>, StoreError> {
-    let row = sqlx::query(codec::SELECT_SESSION)
+    let row = sqlx::query(codec::SELECT_SESSION_SQLITE)
         .bind(device_id)
         .bind(session_id)
         .fetch_optional(&mut *conn)

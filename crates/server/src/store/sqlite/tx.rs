@@ -142,6 +142,7 @@ async fn upsert_session(
     device_id: &str,
     s: &SessionRecord,
 ) -> Result<(), StoreError> {
+    let (row, running) = super::split_state(s);
     sqlx::query(codec::UPSERT_SESSION)
         .bind(device_id)
         .bind(&s.session_id)
@@ -150,9 +151,19 @@ async fn upsert_session(
         .bind(s.ended_at)
         .bind(s.outcome.as_deref())
         .bind(i64::from(s.messages))
-        .bind(s.state.as_slice())
+        .bind(row)
         .execute(&mut *conn)
         .await?;
+    let state = match running {
+        Some(state) => sqlx::query(codec::UPSERT_SESSION_STATE)
+            .bind(device_id)
+            .bind(&s.session_id)
+            .bind(state),
+        None => sqlx::query(codec::DELETE_SESSION_STATE)
+            .bind(device_id)
+            .bind(&s.session_id),
+    };
+    state.execute(&mut *conn).await?;
     Ok(())
 }
 
