@@ -419,6 +419,19 @@ async fn database_before(
 }
 
 /// The names of the indexes on `table`.
+/// Device `dev-1`, written as a database before the migration under test holds it.
+async fn insert_dev_1(conn: &mut sqlx::SqliteConnection) {
+    sqlx::query(
+        "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
+         client_auth_secret, server_auth_name, server_auth_secret, client_nonce, \
+         server_nonce, devinfo, created_at) \
+         VALUES ('dev-1', 'basic', 'u', 'p', 's', 'sp', x'00', x'00', '{}', 1)",
+    )
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
 async fn indexes(conn: &mut sqlx::SqliteConnection, table: &str) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name",
@@ -480,15 +493,7 @@ async fn pending_commands_read_the_same_across_migration_0007() {
     let url = file_url(&dir);
     {
         let mut conn = database_before(&dir, &url, "0007").await;
-        sqlx::query(
-            "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
-             client_auth_secret, server_auth_name, server_auth_secret, client_nonce, \
-             server_nonce, devinfo, created_at) \
-             VALUES ('dev-1', 'basic', 'u', 'p', 's', 'sp', x'00', x'00', '{}', 1)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        insert_dev_1(&mut conn).await;
         let rows = [
             (1, "done", Some(200)),
             (2, "sent", None),
@@ -569,15 +574,7 @@ async fn session_states_read_the_same_across_migration_0008() {
     let url = file_url(&dir);
     {
         let mut conn = database_before(&dir, &url, "0008").await;
-        sqlx::query(
-            "INSERT INTO devices (device_id, client_auth_type, client_auth_name, \
-             client_auth_secret, server_auth_name, server_auth_secret, client_nonce, \
-             server_nonce, devinfo, created_at) \
-             VALUES ('dev-1', 'basic', 'u', 'p', 's', 'sp', x'00', x'00', '{}', 1)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        insert_dev_1(&mut conn).await;
         for (id, ended, state) in [("A", None, "running"), ("B", Some(7), "settled")] {
             sqlx::query(
                 "INSERT INTO sessions (device_id, session_id, started_at, updated_at, \

@@ -149,8 +149,6 @@ impl SqliteStore {
     }
 }
 
-/// Whether `url` names an in-memory database (`sqlite::memory:`, `sqlite://:memory:`,
-/// `...?mode=memory`).
 /// Where a session's state is written (migration 0008): (its row's, the one for
 /// `session_states`). A running session's is in `session_states` and its row's is empty; an
 /// ended one's is in its row, and `session_states` has none.
@@ -161,6 +159,8 @@ fn split_state(s: &SessionRecord) -> (&[u8], Option<&[u8]>) {
     }
 }
 
+/// Whether `url` names an in-memory database (`sqlite::memory:`, `sqlite://:memory:`,
+/// `...?mode=memory`).
 fn is_memory(url: &str) -> bool {
     let rest = url
         .trim_start_matches("sqlite://")
